@@ -1,0 +1,18 @@
+// Each subcommand of `sentemb` lives in its own cmd_*.cpp and registers itself on
+// the app here; its callback runs the command and throws sentemb::Error on failure.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace sentemb::cli {
+
+void add_tokenizer_command(CLI::App& app);  // cmd_tokenizer.cpp
+void add_info_command(CLI::App& app);       // cmd_info.cpp
+void add_init_command(CLI::App& app);       // cmd_init.cpp
+void add_train_command(CLI::App& app);      // cmd_train.cpp
+void add_encode_command(CLI::App& app);     // cmd_encode.cpp
+void add_score_command(CLI::App& app);      // cmd_score.cpp
+void add_eval_command(CLI::App& app);       // cmd_eval.cpp
+void add_search_command(CLI::App& app);     // cmd_search.cpp
+
+}  // namespace sentemb::cli

@@ -1,0 +1,39 @@
+// sentemb: train sentence embeddings, encode text to vectors, score similarity.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "sentemb/errors.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "sentemb: sentence embeddings from the command line.\n"
+      "Train a transformer encoder on paired text, encode text files to vectors,\n"
+      "and score semantic similarity.",
+      "sentemb"};
+  app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();
+  app.set_version_flag("--version", "sentemb 0.1.0");
+
+  using namespace sentemb::cli;
+  add_tokenizer_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const sentemb::UsageError& e) {
+    fmt::print(stderr, "sentemb: usage error: {}\n", e.what());
+    return 2;
+  } catch (const sentemb::Error& e) {
+    fmt::print(stderr, "sentemb: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sentemb: internal error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

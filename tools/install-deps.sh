@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages sentemb needs to build, test and build its
+# default corpus. Idempotent: returns at once when everything is present.
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config
+  libsentencepiece-dev libeigen3-dev libdnnl-dev libfmt-dev catch2
+  libcli11-dev nlohmann-json3-dev
+  libsword-utils sword-text-kjv sword-text-web
+)
+# Extra packages for the PyTorch reference and benchmarks: `--reference`.
+if [[ "${1:-}" == "--reference" ]]; then
+  packages+=(python3-torch python3-numpy python3-scipy libopenblas0-openmp sentencepiece)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if (( ${#missing[@]} == 0 )); then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
