@@ -1,0 +1,51 @@
+// The on-disk container for models and checkpoints.
+//
+// Layout (all integers little-endian):
+//   bytes 0..7   magic "SENTEMB\0"
+//   u32          format version (kTensorFileVersion)
+//   u64 n, n B   header: UTF-8 JSON (a model's "config", a checkpoint's trainer state, ...)
+//   u64 n, n B   blob: the serialized SentencePiece model
+//   u32          tensor count
+//   per tensor:  u32 name length, name, u32 dtype (0 = float32), u32 ndim,
+//                u64 dims[ndim], u64 byte size, the data
+//   u64          checksum: FNV-1a-64 over the preceding bytes read as u64 words,
+//                the last (size % 8) bytes one at a time (tensor_file_checksum)
+// Every length is checked against the bytes that remain before anything is
+// allocated, so a corrupt or hostile file is an error, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sentemb {
+
+constexpr std::uint32_t kTensorFileVersion = 1;
+
+struct NamedTensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::vector<float> data;  // product(shape) floats
+};
+
+struct TensorFile {
+  std::string header;  // JSON text
+  std::string blob;
+  std::vector<NamedTensor> tensors;
+
+  const NamedTensor* find(const std::string& name) const;
+};
+
+std::uint64_t tensor_file_checksum(std::string_view bytes);
+
+std::string serialize_tensor_file(const TensorFile& file);
+// `source` names the file in error messages.
+TensorFile parse_tensor_file(std::string_view bytes, const std::string& source);
+
+// Atomic: writes PATH.tmp, fsyncs, renames over PATH, fsyncs the directory.
+// A crash at any moment leaves either the old file or the new one. Throws IoError.
+void write_file_atomically(const std::string& path, std::string_view bytes);
+std::string read_whole_file(const std::string& path);  // throws IoError
+
+}  // namespace sentemb

@@ -1,0 +1,83 @@
+#include "sentemb/model_config.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "sentemb/errors.h"
+#include "sentemb/parameters.h"
+
+namespace sentemb {
+
+std::string to_string(Pooling pooling) {
+  switch (pooling) {
+    case Pooling::kMean: return "mean";
+    case Pooling::kCls: return "cls";
+    case Pooling::kMax: return "max";
+  }
+  return "mean";
+}
+
+Pooling pooling_from_string(const std::string& name) {
+  if (name == "mean") return Pooling::kMean;
+  if (name == "cls") return Pooling::kCls;
+  if (name == "max") return Pooling::kMax;
+  throw UsageError(fmt::format("unknown pooling '{}' (expected mean, cls or max)", name));
+}
+
+void ModelConfig::validate() const {
+  auto require = [](bool ok, const char* field, int value, const char* rule) {
+    if (!ok) throw UsageError(fmt::format("model config: {} = {} {}", field, value, rule));
+  };
+  require(vocab_size >= 4 && vocab_size <= 1'000'000, "vocab_size", vocab_size,
+          "must be in [4, 1000000]");
+  require(max_len >= 2 && max_len <= 4096, "max_len", max_len, "must be in [2, 4096]");
+  require(layers >= 1 && layers <= 64, "layers", layers, "must be in [1, 64]");
+  require(dim >= 2 && dim <= 8192, "dim", dim, "must be in [2, 8192]");
+  require(heads >= 1 && heads <= dim && dim % heads == 0, "heads", heads,
+          "must divide dim");
+  require(ffn_dim >= 1 && ffn_dim <= 65536, "ffn_dim", ffn_dim, "must be in [1, 65536]");
+}
+
+std::int64_t ModelConfig::parameter_count() const {
+  std::int64_t n = 0;
+  for (const auto& spec : parameter_specs(*this)) n += spec.size;
+  return n;
+}
+
+std::string ModelConfig::to_json() const {
+  nlohmann::json j = {{"vocab_size", vocab_size}, {"max_len", max_len},
+                      {"layers", layers},         {"dim", dim},
+                      {"heads", heads},           {"ffn_dim", ffn_dim},
+                      {"pooling", to_string(pooling)}, {"normalize", normalize},
+                      {"layernorm_eps", layernorm_eps}};
+  return j.dump();
+}
+
+ModelConfig ModelConfig::from_json(const std::string& text) {
+  ModelConfig c;
+  try {
+    auto j = nlohmann::json::parse(text);
+    c.vocab_size = j.at("vocab_size").get<int>();
+    c.max_len = j.at("max_len").get<int>();
+    c.layers = j.at("layers").get<int>();
+    c.dim = j.at("dim").get<int>();
+    c.heads = j.at("heads").get<int>();
+    c.ffn_dim = j.at("ffn_dim").get<int>();
+    c.pooling = pooling_from_string(j.value("pooling", std::string("mean")));
+    c.normalize = j.value("normalize", true);
+    c.layernorm_eps = j.value("layernorm_eps", 1e-5f);
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFileError(fmt::format("model config: {}", e.what()));
+  } catch (const UsageError& e) {
+    throw ModelFileError(e.what());
+  }
+  try {
+    c.validate();
+  } catch (const UsageError& e) {
+    throw ModelFileError(e.what());
+  }
+  return c;
+}
+
+}  // namespace sentemb

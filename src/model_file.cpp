@@ -1,0 +1,86 @@
+#include "sentemb/model_file.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <nlohmann/json.hpp>
+
+#include "sentemb/errors.h"
+#include "sentemb/parameters.h"
+
+namespace sentemb {
+
+Model Model::create(ModelConfig config, std::string tokenizer_model, std::uint64_t seed) {
+  config.validate();
+  Model m;
+  m.config = config;
+  m.tokenizer_model = std::move(tokenizer_model);
+  m.parameters.assign(config.parameter_count(), 0.0f);
+  init_parameters(config, m.parameters.data(), seed);
+  return m;
+}
+
+TensorFile model_to_tensor_file(const Model& model) {
+  TensorFile file;
+  file.header = nlohmann::json{{"kind", "model"},
+                               {"config", nlohmann::json::parse(model.config.to_json())}}
+                    .dump();
+  file.blob = model.tokenizer_model;
+  for (const auto& spec : parameter_specs(model.config)) {
+    const float* p = model.parameters.data() + spec.offset;
+    file.tensors.push_back({spec.name, spec.shape, std::vector<float>(p, p + spec.size)});
+  }
+  return file;
+}
+
+Model model_from_tensor_file(const TensorFile& file, const std::string& source) {
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(file.header);
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFileError(fmt::format("{}: unreadable header: {}", source, e.what()));
+  }
+  if (!header.contains("config"))
+    throw ModelFileError(fmt::format("{}: header has no model config", source));
+  Model model;
+  try {
+    model.config = ModelConfig::from_json(header["config"].dump());
+  } catch (const ModelFileError& e) {
+    throw ModelFileError(fmt::format("{}: {}", source, e.what()));
+  }
+  model.tokenizer_model = file.blob;
+  if (model.tokenizer_model.empty())
+    throw ModelFileError(fmt::format("{}: the model file holds no tokenizer", source));
+
+  const auto specs = parameter_specs(model.config);
+  model.parameters.assign(model.config.parameter_count(), 0.0f);
+  for (const auto& spec : specs) {
+    const NamedTensor* t = file.find(spec.name);
+    if (!t) throw ModelFileError(fmt::format("{}: missing tensor '{}'", source, spec.name));
+    if (t->shape != spec.shape)
+      throw ModelFileError(fmt::format("{}: tensor '{}' has shape [{}], the config needs [{}]",
+                                       source, spec.name, fmt::join(t->shape, ", "),
+                                       fmt::join(spec.shape, ", ")));
+    std::copy(t->data.begin(), t->data.end(), model.parameters.begin() + spec.offset);
+  }
+  for (const auto& t : file.tensors) {
+    const bool known = std::any_of(specs.begin(), specs.end(),
+                                   [&](const TensorSpec& s) { return s.name == t.name; });
+    if (!known && t.name.rfind("adam.", 0) != 0)
+      throw ModelFileError(fmt::format("{}: unexpected tensor '{}'", source, t.name));
+  }
+  return model;
+}
+
+Model load_model(const std::string& path) {
+  const std::string bytes = read_whole_file(path);
+  return model_from_tensor_file(parse_tensor_file(bytes, path), path);
+}
+
+void save_model(const Model& model, const std::string& path) {
+  write_file_atomically(path, serialize_tensor_file(model_to_tensor_file(model)));
+}
+
+}  // namespace sentemb
