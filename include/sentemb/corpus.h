@@ -1,0 +1,95 @@
+// Streaming readers for the corpus formats: one sentence per line (text) or
+// tab-separated records (pairs, triplets, labeled pairs, STS pairs, groups).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sentemb {
+
+// The record layouts, one record per line:
+//   text      sentence                     (an empty line is a record: a = "")
+//   pairs     a TAB b                      (paraphrases / positives)
+//   triplets  anchor TAB positive TAB negative
+//   labeled   label TAB a TAB b            (label 0 or 1)
+//   sts       score TAB a TAB b            (a finite number, e.g. 0..5)
+//   groups    group TAB sentence           (sentences sharing a group are positives)
+enum class CorpusFormat { kText, kPairs, kTriplets, kLabeled, kSts, kGroups };
+
+// "text", "pairs", "triplets", "labeled", "sts", "groups"; throws UsageError otherwise.
+CorpusFormat corpus_format_from_string(const std::string& name);
+std::string to_string(CorpusFormat format);
+// The accepted names, comma separated, for help and error messages.
+std::string corpus_format_names();
+// Guess from the file name: *.pairs.tsv, *.triplets.tsv, *.labeled.tsv, *.sts.tsv,
+// *.groups.tsv; anything else (including "-") is kText.
+CorpusFormat corpus_format_from_path(const std::string& path);
+// How many text fields a record has: text 1, pairs 2, triplets 3, labeled 2, sts 2, groups 1.
+int text_columns(CorpusFormat format);
+// How many tab-separated columns a line has: text 1, pairs 2, triplets 3, labeled 3,
+// sts 3, groups 2.
+int line_columns(CorpusFormat format);
+
+enum class OnBadLine { kFail, kSkip };
+
+struct ReaderOptions {
+  OnBadLine on_bad_line = OnBadLine::kFail;
+  // Accept (and ignore) columns after the expected ones, e.g. `score --pairs`
+  // reading a file that carries a label in a third column.
+  bool allow_extra_columns = false;
+};
+
+// One record. text: a. pairs: a, b. triplets: a, b, c. labeled: score = label
+// (0 or 1), a, b. sts: score, a, b. groups: group = first column, a = sentence.
+// line is the 1-based line number the record came from.
+struct Record {
+  std::string a, b, c;
+  float score = 0;
+  std::string group;
+  std::size_t line = 0;
+};
+
+// Reads a corpus line by line, never the whole file, so memory stays flat on
+// big inputs. Every line is checked: no NUL bytes, valid UTF-8, and for the TSV
+// formats the column count, non-empty fields and a parsable score. A trailing
+// "\r" (CRLF files) and a UTF-8 byte order mark at the start are stripped; a
+// missing final newline is fine.
+class CorpusReader {
+ public:
+  // path "-" reads stdin (messages then name it "<stdin>"). Throws IoError
+  // naming the path if it cannot be opened.
+  CorpusReader(const std::string& path, CorpusFormat format, ReaderOptions options = {});
+  ~CorpusReader();
+  CorpusReader(CorpusReader&&) noexcept;
+  CorpusReader& operator=(CorpusReader&&) noexcept;
+  CorpusReader(const CorpusReader&) = delete;
+  CorpusReader& operator=(const CorpusReader&) = delete;
+
+  // Reads the next record; false at end of input. A bad line in kFail mode
+  // throws InputError(path, line, reason); in kSkip mode it is counted, the
+  // first message is remembered, and reading continues. Throws IoError if the
+  // file cannot be read (e.g. it is a directory).
+  bool next(Record& record);
+
+  const std::string& path() const;
+  CorpusFormat format() const;
+  std::size_t line_number() const;  // lines consumed so far
+  std::size_t records_read() const;
+  std::size_t lines_skipped() const;
+  // "" when nothing was skipped, else e.g. "skipped 3 bad lines of data.tsv
+  // (first: data.tsv:12: expected 2 columns, found 3)".
+  std::string skip_summary() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Reads a whole file. In kSkip mode prints skip_summary() to stderr when it is
+// not empty.
+std::vector<Record> read_corpus(const std::string& path, CorpusFormat format,
+                                ReaderOptions options = {});
+
+}  // namespace sentemb
