@@ -11,9 +11,12 @@ namespace sentemb {
 
 std::string to_string(Pooling pooling) {
   switch (pooling) {
-    case Pooling::kMean: return "mean";
-    case Pooling::kCls: return "cls";
-    case Pooling::kMax: return "max";
+    case Pooling::kMean:
+      return "mean";
+    case Pooling::kCls:
+      return "cls";
+    case Pooling::kMax:
+      return "max";
   }
   return "mean";
 }
@@ -34,8 +37,7 @@ void ModelConfig::validate() const {
   require(max_len >= 2 && max_len <= 4096, "max_len", max_len, "must be in [2, 4096]");
   require(layers >= 1 && layers <= 64, "layers", layers, "must be in [1, 64]");
   require(dim >= 2 && dim <= 8192, "dim", dim, "must be in [2, 8192]");
-  require(heads >= 1 && heads <= dim && dim % heads == 0, "heads", heads,
-          "must divide dim");
+  require(heads >= 1 && heads <= dim && dim % heads == 0, "heads", heads, "must divide dim");
   require(ffn_dim >= 1 && ffn_dim <= 65536, "ffn_dim", ffn_dim, "must be in [1, 65536]");
 }
 
@@ -46,10 +48,14 @@ std::int64_t ModelConfig::parameter_count() const {
 }
 
 std::string ModelConfig::to_json() const {
-  nlohmann::json j = {{"vocab_size", vocab_size}, {"max_len", max_len},
-                      {"layers", layers},         {"dim", dim},
-                      {"heads", heads},           {"ffn_dim", ffn_dim},
-                      {"pooling", to_string(pooling)}, {"normalize", normalize},
+  nlohmann::json j = {{"vocab_size", vocab_size},
+                      {"max_len", max_len},
+                      {"layers", layers},
+                      {"dim", dim},
+                      {"heads", heads},
+                      {"ffn_dim", ffn_dim},
+                      {"pooling", to_string(pooling)},
+                      {"normalize", normalize},
                       {"layernorm_eps", layernorm_eps}};
   return j.dump();
 }

@@ -1,10 +1,9 @@
 #include "sentemb/model_file.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "sentemb/errors.h"
@@ -24,9 +23,9 @@ Model Model::create(ModelConfig config, std::string tokenizer_model, std::uint64
 
 TensorFile model_to_tensor_file(const Model& model) {
   TensorFile file;
-  file.header = nlohmann::json{{"kind", "model"},
-                               {"config", nlohmann::json::parse(model.config.to_json())}}
-                    .dump();
+  file.header =
+      nlohmann::json{{"kind", "model"}, {"config", nlohmann::json::parse(model.config.to_json())}}
+          .dump();
   file.blob = model.tokenizer_model;
   for (const auto& spec : parameter_specs(model.config)) {
     const float* p = model.parameters.data() + spec.offset;

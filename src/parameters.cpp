@@ -1,15 +1,14 @@
 #include "sentemb/parameters.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <random>
-
-#include <fmt/format.h>
 
 namespace sentemb {
 
 std::vector<TensorSpec> parameter_specs(const ModelConfig& config) {
-  const std::int64_t V = config.vocab_size, T = config.max_len, C = config.dim,
-                     F = config.ffn_dim;
+  const std::int64_t V = config.vocab_size, T = config.max_len, C = config.dim, F = config.ffn_dim;
   std::vector<TensorSpec> specs;
   std::int64_t offset = 0;
   auto add = [&](std::string name, std::vector<std::int64_t> shape, bool decay) {
@@ -74,11 +73,10 @@ void init_parameters(const ModelConfig& config, float* arena, std::uint64_t seed
   const float residual_scale = 1.0f / std::sqrt(2.0f * config.layers);
   for (const auto& spec : parameter_specs(config)) {
     float* p = arena + spec.offset;
-    const bool is_ln_weight = spec.name.find("ln") != std::string::npos &&
-                              spec.name.size() > 7 &&
+    const bool is_ln_weight = spec.name.find("ln") != std::string::npos && spec.name.size() > 7 &&
                               spec.name.compare(spec.name.size() - 7, 7, ".weight") == 0;
-    const bool is_bias = spec.name.size() > 5 &&
-                         spec.name.compare(spec.name.size() - 5, 5, ".bias") == 0;
+    const bool is_bias =
+        spec.name.size() > 5 && spec.name.compare(spec.name.size() - 5, 5, ".bias") == 0;
     const bool is_residual_out = spec.name.find("attn.proj.weight") != std::string::npos ||
                                  spec.name.find("ffn.fc2.weight") != std::string::npos;
     for (std::int64_t i = 0; i < spec.size; ++i) {

@@ -1,6 +1,7 @@
 #include "sentemb/tensor_file.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,8 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "sentemb/errors.h"
 
@@ -54,8 +53,8 @@ class Cursor {
   void need(std::uint64_t n, const std::string& what) {
     if (n > remaining())
       throw ModelFileError(fmt::format(
-          "{}: truncated or corrupt file: {} needs {} bytes at offset {}, only {} remain",
-          source_, what, n, pos_, remaining()));
+          "{}: truncated or corrupt file: {} needs {} bytes at offset {}, only {} remain", source_,
+          what, n, pos_, remaining()));
   }
   std::string_view bytes_;
   const std::string& source_;
@@ -117,8 +116,8 @@ TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) 
   const auto version = in.get<std::uint32_t>("the format version");
   if (version > kTensorFileVersion)
     throw ModelFileError(fmt::format(
-        "{}: format version {} is newer than this sentemb supports ({}); upgrade sentemb",
-        source, version, kTensorFileVersion));
+        "{}: format version {} is newer than this sentemb supports ({}); upgrade sentemb", source,
+        version, kTensorFileVersion));
   if (version == 0) throw ModelFileError(fmt::format("{}: invalid format version 0", source));
 
   TensorFile file;
@@ -160,9 +159,8 @@ TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) 
   const std::size_t body = in.pos();
   const auto stored = in.get<std::uint64_t>("the checksum");
   if (in.remaining() != 0)
-    throw ModelFileError(
-        fmt::format("{}: corrupt file: {} unexpected bytes after the checksum", source,
-                    in.remaining()));
+    throw ModelFileError(fmt::format("{}: corrupt file: {} unexpected bytes after the checksum",
+                                     source, in.remaining()));
   if (stored != tensor_file_checksum(bytes.substr(0, body)))
     throw ModelFileError(fmt::format("{}: checksum mismatch: the file is corrupt", source));
   return file;

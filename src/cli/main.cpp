@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
 
   using namespace sentemb::cli;
   add_tokenizer_command(app);
+  add_info_command(app);
+  add_init_command(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,136 @@
+#include "sentemb/encoder.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <numeric>
+#include <thread>
+
+#include "encoder_forward.h"
+#include "sentemb/errors.h"
+#include "sentemb/model_file.h"
+
+namespace sentemb {
+
+std::string to_string(Precision precision) {
+  switch (precision) {
+    case Precision::kFp32:
+      return "fp32";
+    case Precision::kBf16:
+      return "bf16";
+    case Precision::kInt8:
+      return "int8";
+  }
+  return "fp32";
+}
+
+Precision precision_from_string(const std::string& name) {
+  if (name == "fp32") return Precision::kFp32;
+  if (name == "bf16") return Precision::kBf16;
+  if (name == "int8") return Precision::kInt8;
+  throw UsageError(fmt::format("unknown precision '{}' (expected fp32, bf16 or int8)", name));
+}
+
+struct Encoder::Impl {
+  Model model;
+  Tokenizer tokenizer;
+  EncoderOptions options;
+  std::unique_ptr<EncoderForward> forward;
+
+  Impl(Model m, EncoderOptions o)
+      : model(std::move(m)), tokenizer(Tokenizer::from_bytes(model.tokenizer_model)), options(o) {
+    if (options.batch_size < 1)
+      throw UsageError(fmt::format("batch size must be >= 1, got {}", options.batch_size));
+    if (options.precision == Precision::kInt8)
+      throw UsageError("int8 precision is not available yet; use fp32 or bf16");
+    if (tokenizer.vocab_size() != model.config.vocab_size)
+      throw ModelFileError(fmt::format("tokenizer has {} pieces but the model config says {}",
+                                       tokenizer.vocab_size(), model.config.vocab_size));
+    if (options.threads > 0) omp_set_num_threads(options.threads);
+    forward = std::make_unique<EncoderForward>(model.config, model.parameters.data(),
+                                               options.precision, options.batch_size);
+  }
+
+  bool normalize() const { return options.normalize.value_or(model.config.normalize); }
+  int tokenizer_threads() const {
+    return options.threads > 0
+               ? options.threads
+               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+};
+
+Encoder::Encoder(Model model, EncoderOptions options)
+    : impl_(std::make_unique<Impl>(std::move(model), options)) {}
+
+Encoder Encoder::load(const std::string& model_path, EncoderOptions options) {
+  return Encoder(load_model(model_path), options);
+}
+
+Encoder::Encoder(Encoder&&) noexcept = default;
+Encoder& Encoder::operator=(Encoder&&) noexcept = default;
+Encoder::~Encoder() = default;
+
+int Encoder::dim() const {
+  return impl_->model.config.dim;
+}
+const ModelConfig& Encoder::config() const {
+  return impl_->model.config;
+}
+const Tokenizer& Encoder::tokenizer() const {
+  return impl_->tokenizer;
+}
+const EncoderOptions& Encoder::options() const {
+  return impl_->options;
+}
+
+std::vector<float> Encoder::encode(const std::vector<std::string>& sentences) {
+  std::vector<float> out(sentences.size() * static_cast<std::size_t>(dim()));
+  encode(sentences, out.data());
+  return out;
+}
+
+void Encoder::encode(const std::vector<std::string>& sentences, float* out) {
+  const auto ids = impl_->tokenizer.encode_batch(sentences, impl_->model.config.max_len,
+                                                 impl_->tokenizer_threads());
+  // Sort by length so each batch holds sentences of similar length and little
+  // padding; results go back to their input positions.
+  std::vector<std::size_t> order(ids.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
+  const std::size_t B = impl_->options.batch_size, C = dim();
+  std::vector<const std::vector<int>*> batch;
+  std::vector<float> batch_out(B * C);
+  for (std::size_t start = 0; start < order.size(); start += B) {
+    const std::size_t n = std::min(B, order.size() - start);
+    batch.clear();
+    for (std::size_t i = 0; i < n; ++i) batch.push_back(&ids[order[start + i]]);
+    impl_->forward->forward(batch, batch_out.data(), impl_->normalize());
+    for (std::size_t i = 0; i < n; ++i)
+      std::copy_n(batch_out.data() + i * C, C, out + order[start + i] * C);
+  }
+}
+
+void Encoder::encode_ids(const std::vector<std::vector<int>>& ids, float* out) {
+  const auto& config = impl_->model.config;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i].empty() || static_cast<int>(ids[i].size()) > config.max_len)
+      throw UsageError(
+          fmt::format("sequence {} has {} ids; expected 1..{}", i, ids[i].size(), config.max_len));
+    for (int id : ids[i])
+      if (id < 0 || id >= config.vocab_size)
+        throw UsageError(fmt::format("sequence {} has id {} outside the vocabulary [0, {})", i, id,
+                                     config.vocab_size));
+  }
+  const std::size_t B = impl_->options.batch_size, C = dim();
+  std::vector<const std::vector<int>*> batch;
+  for (std::size_t start = 0; start < ids.size(); start += B) {
+    const std::size_t n = std::min(B, ids.size() - start);
+    batch.clear();
+    for (std::size_t i = 0; i < n; ++i) batch.push_back(&ids[start + i]);
+    impl_->forward->forward(batch, out + start * C, impl_->normalize());
+  }
+}
+
+}  // namespace sentemb

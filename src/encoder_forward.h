@@ -1,0 +1,57 @@
+// The encoder's forward pass for inference (pre-LN transformer):
+//   x = tok_emb[ids] + pos_emb                                   (B, T, C)
+//   for each block:
+//     x += Attention(LN1(x)) · Wproj + bproj                     (residual fused as a sum post-op)
+//     x += GELU(LN2(x) · W1 + b1) · W2 + b2                      (GELU and residual fused)
+//   v = pool(LN_final(x)) over real positions, then L2-normalised (B, C)
+// It keeps nothing between batches: every intermediate lives in scratch sized
+// once for the largest batch. Training has its own forward (src/train/) that
+// keeps what the backward needs.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "nn/attention.h"
+#include "nn/layernorm.h"
+#include "nn/linear.h"
+#include "sentemb/encoder.h"
+#include "sentemb/parameters.h"
+
+namespace sentemb {
+
+class EncoderForward {
+ public:
+  // `parameters` must outlive this object. bf16 converts the linear weights once here.
+  EncoderForward(const ModelConfig& config, const float* parameters, Precision precision,
+                 int max_batch);
+  // batch: B token-id sequences (BOS first, 1..max_len ids); out: (B, C).
+  void forward(const std::vector<const std::vector<int>*>& batch, float* out, bool normalize);
+  int max_batch() const { return max_batch_; }
+
+ private:
+  const void* weight(const float* w, std::size_t index) const;  // fp32 or its bf16 copy
+  const void* input(const float* x, std::int64_t n);            // converts to bf16 if needed
+
+  ModelConfig config_;
+  ParameterTensors params_;
+  bool bf16_;
+  int max_batch_;
+  nn::LayerNorm layernorm_;
+  nn::Linear qkv_, proj_, fc1_, fc2_;
+  nn::Attention attention_;
+  std::vector<std::vector<std::uint16_t>> bf16_weights_;  // per block: qkv, proj, fc1, fc2
+
+  // Scratch, sized for max_batch × max_len.
+  std::vector<int> ids_;                // (B, T)
+  std::vector<int> lengths_;            // (B)
+  std::vector<float> key_mask_;         // (B, T)
+  std::vector<float> x_;                // (B, T, C) residual stream
+  std::vector<float> h_;                // (B, T, C) LayerNorm output / attention context
+  std::vector<float> qkv_buf_;          // (B, T, 3C)
+  std::vector<float> probs_;            // (B, NH, T, T)
+  std::vector<float> ffn_;              // (B, T, F)
+  std::vector<std::uint16_t> bf16_in_;  // (B, T, max(C, F)) bf16 copy of a matmul input
+};
+
+}  // namespace sentemb

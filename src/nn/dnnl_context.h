@@ -1,0 +1,38 @@
+// The process-wide oneDNN CPU engine and stream, and small helpers to wrap raw
+// buffers as oneDNN memory. Private to src/: oneDNN types never reach the public
+// headers.
+#pragma once
+
+#include <cstdint>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <vector>
+
+namespace sentemb::nn {
+
+struct DnnlContext {
+  dnnl::engine engine;
+  dnnl::stream stream;  // in-order: a primitive sees its predecessors' results
+};
+
+DnnlContext& dnnl_context();
+
+using dims = dnnl::memory::dims;
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+// A memory object over a caller-owned buffer (no copy; the buffer must outlive it).
+inline dnnl::memory wrap(const dnnl::memory::desc& md, const void* ptr) {
+  return dnnl::memory(md, dnnl_context().engine, const_cast<void*>(ptr));
+}
+
+// bf16 as the upper half of an IEEE float, rounded to nearest even.
+inline std::uint16_t to_bf16(float f) {
+  std::uint32_t bits;
+  __builtin_memcpy(&bits, &f, 4);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<std::uint16_t>(bits >> 16);
+}
+void to_bf16(const float* src, std::uint16_t* dst, std::size_t n);
+
+}  // namespace sentemb::nn

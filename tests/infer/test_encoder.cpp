@@ -1,0 +1,109 @@
+// The encoder as a whole: padding invariance, order, precision paths.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+
+#include "sentemb/encoder.h"
+#include "sentemb/errors.h"
+#include "sentemb/tokenizer.h"
+#include "test_util.h"
+
+using namespace sentemb;
+
+namespace {
+
+Model tiny_model(Pooling pooling = Pooling::kMean) {
+  const auto tokenizer_bytes = test::read_file(test::data_path("tokenizer/tiny.model"));
+  ModelConfig config;
+  config.vocab_size = Tokenizer::from_bytes(tokenizer_bytes).vocab_size();
+  config.max_len = 32;
+  config.layers = 2;
+  config.dim = 32;
+  config.heads = 4;
+  config.ffn_dim = 64;
+  config.pooling = pooling;
+  Model model = Model::create(config, tokenizer_bytes, 7);
+  // Larger weights than the initialisation so differences would show.
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 0.1f);
+  for (auto& p : model.parameters) p += noise(rng);
+  return model;
+}
+
+std::vector<std::vector<int>> random_sequences(int n, int max_len, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> len(1, max_len), id(4, 255);
+  std::vector<std::vector<int>> seqs(n);
+  for (auto& s : seqs) {
+    s.push_back(Tokenizer::kBosId);
+    const int L = len(rng);
+    while (static_cast<int>(s.size()) < L) s.push_back(id(rng));
+  }
+  return seqs;
+}
+
+}  // namespace
+
+TEST_CASE("A sentence's embedding is the same alone or in a padded batch of 64", "[encoder]") {
+  for (auto pooling : {Pooling::kMean, Pooling::kCls, Pooling::kMax}) {
+    Encoder encoder(tiny_model(pooling), EncoderOptions{Precision::kFp32, 0, 64, {}});
+    const auto seqs = random_sequences(64, 32, 5);
+    std::vector<float> batched(64 * encoder.dim()), alone(encoder.dim());
+    encoder.encode_ids(seqs, batched.data());
+    float worst = 0;
+    for (int i = 0; i < 64; ++i) {
+      encoder.encode_ids({seqs[i]}, alone.data());
+      for (int c = 0; c < encoder.dim(); ++c)
+        worst = std::max(worst, std::abs(alone[c] - batched[i * encoder.dim() + c]));
+    }
+    INFO("pooling " << to_string(pooling));
+    CHECK(worst < 1e-5f);
+  }
+}
+
+TEST_CASE("encode() returns vectors in input order, unit length", "[encoder]") {
+  Encoder encoder(tiny_model(), EncoderOptions{Precision::kFp32, 0, 4, {}});
+  std::vector<std::string> sentences = {
+      "a much longer sentence than the others, with many words in it", "hi", "",
+      "the cat sat on the mat", "x"};
+  const auto all = encoder.encode(sentences);
+  const int C = encoder.dim();
+  for (std::size_t i = 0; i < sentences.size(); ++i) {
+    const auto one = encoder.encode({sentences[i]});
+    double sq = 0;
+    for (int c = 0; c < C; ++c) {
+      CHECK(one[c] == Approx(all[i * C + c]).margin(1e-5));
+      sq += one[c] * one[c];
+    }
+    CHECK(sq == Approx(1.0).epsilon(1e-5));
+  }
+  // Different sentences get different vectors.
+  double dot = 0;
+  for (int c = 0; c < C; ++c) dot += all[c] * all[3 * C + c];
+  CHECK(dot < 0.9999);
+}
+
+TEST_CASE("bf16 inference stays within cosine 0.999 of fp32", "[encoder]") {
+  Model model = tiny_model();
+  Encoder fp32(model, EncoderOptions{Precision::kFp32, 0, 16, {}});
+  Encoder bf16(model, EncoderOptions{Precision::kBf16, 0, 16, {}});
+  std::vector<std::string> sentences = {"the quick brown fox jumps over the lazy dog",
+                                        "a man is playing a guitar", "two dogs run in a field",
+                                        "café naïve résumé", "numbers 1 2 3 and symbols !?"};
+  const auto a = fp32.encode(sentences), b = bf16.encode(sentences);
+  const int C = fp32.dim();
+  for (std::size_t i = 0; i < sentences.size(); ++i) {
+    double dot = 0;
+    for (int c = 0; c < C; ++c) dot += a[i * C + c] * b[i * C + c];
+    CHECK(dot >= 0.999);
+    CHECK(dot <= 1.0001);
+  }
+}
+
+TEST_CASE("Invalid ids and lengths are rejected", "[encoder]") {
+  Encoder encoder(tiny_model(), EncoderOptions{});
+  std::vector<float> out(encoder.dim());
+  CHECK_THROWS_AS(encoder.encode_ids({{}}, out.data()), UsageError);
+  CHECK_THROWS_AS(encoder.encode_ids({{2, 9999}}, out.data()), UsageError);
+  CHECK_THROWS_AS(encoder.encode_ids({std::vector<int>(33, 5)}, out.data()), UsageError);
+}

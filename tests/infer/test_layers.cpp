@@ -1,0 +1,152 @@
+// Each forward layer against a naive Eigen implementation of its math.
+#include <Eigen/Dense>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "nn/attention.h"
+#include "nn/layernorm.h"
+#include "nn/linear.h"
+#include "nn/pooling.h"
+
+using namespace sentemb;
+using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+namespace {
+
+std::vector<float> random_vector(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = normal(rng);
+  return v;
+}
+
+Eigen::Map<const Matrix> as_matrix(const std::vector<float>& v, int rows, int cols) {
+  return Eigen::Map<const Matrix>(v.data(), rows, cols);
+}
+
+float max_abs_diff(const std::vector<float>& a, const Matrix& b) {
+  float m = 0;
+  for (int i = 0; i < b.size(); ++i) m = std::max(m, std::abs(a[i] - b.data()[i]));
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("Linear matches x·W + b, with GELU and accumulation, for several row counts",
+          "[layers]") {
+  const int K = 24, N = 40;
+  auto w = random_vector(K * N, 1), b = random_vector(N, 2);
+  for (bool gelu : {false, true})
+    for (bool accumulate : {false, true}) {
+      nn::Linear linear(K, N, {gelu, accumulate, false});
+      for (int M : {1, 7, 64}) {
+        auto x = random_vector(M * K, 3 + M);
+        auto y = random_vector(M * N, 4 + M);
+        Matrix expected = as_matrix(x, M, K) * as_matrix(w, K, N);
+        expected.rowwise() += as_matrix(b, 1, N).row(0);
+        if (gelu)
+          expected = expected.unaryExpr(
+              [](float v) { return 0.5f * v * (1.0f + std::erf(v / std::sqrt(2.0f))); });
+        if (accumulate) expected += as_matrix(y, M, N);
+        linear.forward(x.data(), w.data(), b.data(), y.data(), M);
+        INFO("gelu " << gelu << " accumulate " << accumulate << " M " << M);
+        CHECK(max_abs_diff(y, expected) < 1e-4f);
+      }
+    }
+}
+
+TEST_CASE("LayerNorm normalises each row and applies scale and shift", "[layers]") {
+  const int C = 32;
+  auto w = random_vector(C, 5), b = random_vector(C, 6);
+  nn::LayerNorm ln(C, 1e-5f);
+  for (int N : {1, 5, 33}) {
+    auto x = random_vector(N * C, 7 + N, 3.0f);
+    std::vector<float> out(N * C), mean(N), var(N);
+    ln.forward(x.data(), w.data(), b.data(), out.data(), N);
+    std::vector<float> out_training(N * C);
+    ln.forward_training(x.data(), w.data(), b.data(), out_training.data(), mean.data(), var.data(),
+                        N);
+    for (int r = 0; r < N; ++r) {
+      double mu = 0, sq = 0;
+      for (int c = 0; c < C; ++c) mu += x[r * C + c];
+      mu /= C;
+      for (int c = 0; c < C; ++c) sq += (x[r * C + c] - mu) * (x[r * C + c] - mu);
+      const double variance = sq / C;
+      CHECK(mean[r] == Approx(mu).margin(1e-5));
+      CHECK(var[r] == Approx(variance).epsilon(1e-4));
+      for (int c = 0; c < C; ++c) {
+        const double expected = (x[r * C + c] - mu) / std::sqrt(variance + 1e-5) * w[c] + b[c];
+        CHECK(out[r * C + c] == Approx(expected).margin(1e-4));
+        CHECK(out_training[r * C + c] == Approx(expected).margin(1e-4));
+      }
+    }
+  }
+}
+
+TEST_CASE("Attention matches per-head softmax(q·kᵀ/√d + mask)·v with mixed lengths", "[layers]") {
+  const int C = 16, NH = 4, hd = C / NH, B = 3, T = 5;
+  const int lengths[B] = {5, 2, 1};
+  auto qkv = random_vector(B * T * 3 * C, 11);
+  std::vector<float> mask(B * T), probs(B * NH * T * T), ctx(B * T * C);
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < T; ++t) mask[b * T + t] = t < lengths[b] ? 0.0f : nn::kMaskedScore;
+  nn::Attention attention(C, NH);
+  attention.forward(qkv.data(), mask.data(), probs.data(), ctx.data(), B, T);
+
+  auto at = [&](int b, int t, int part, int h, int d) {
+    return qkv[(b * T + t) * 3 * C + part * C + h * hd + d];
+  };
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < NH; ++h)
+      for (int i = 0; i < lengths[b]; ++i) {  // padded query rows are never read
+        std::vector<double> p(T, 0.0);
+        double mx = -1e30, sum = 0;
+        for (int j = 0; j < lengths[b]; ++j) {
+          double s = 0;
+          for (int d = 0; d < hd; ++d) s += at(b, i, 0, h, d) * at(b, j, 1, h, d);
+          p[j] = s / std::sqrt(double(hd));
+          mx = std::max(mx, p[j]);
+        }
+        for (int j = 0; j < lengths[b]; ++j) sum += (p[j] = std::exp(p[j] - mx));
+        for (int j = 0; j < T; ++j) {
+          p[j] = j < lengths[b] ? p[j] / sum : 0.0;
+          CHECK(probs[((b * NH + h) * T + i) * T + j] == Approx(p[j]).margin(1e-5));
+        }
+        for (int d = 0; d < hd; ++d) {
+          double expected = 0;
+          for (int j = 0; j < lengths[b]; ++j) expected += p[j] * at(b, j, 2, h, d);
+          CHECK(ctx[(b * T + i) * C + h * hd + d] == Approx(expected).margin(1e-5));
+        }
+      }
+}
+
+TEST_CASE("Pooling reads only real positions; L2 normalisation gives unit rows", "[layers]") {
+  const int B = 2, T = 4, C = 3;
+  const int lengths[B] = {4, 2};
+  auto h = random_vector(B * T * C, 21);
+  std::vector<float> out(B * C);
+  std::vector<int> argmax(B * C);
+  for (auto pooling : {Pooling::kMean, Pooling::kCls, Pooling::kMax}) {
+    nn::pooling_forward(pooling, out.data(), h.data(), lengths, B, T, C, argmax.data());
+    for (int b = 0; b < B; ++b)
+      for (int c = 0; c < C; ++c) {
+        double expected = pooling == Pooling::kMax ? -1e30 : 0.0;
+        for (int t = 0; t < lengths[b]; ++t) {
+          const double v = h[(b * T + t) * C + c];
+          if (pooling == Pooling::kMean) expected += v / lengths[b];
+          if (pooling == Pooling::kMax) expected = std::max(expected, v);
+        }
+        if (pooling == Pooling::kCls) expected = h[(b * T) * C + c];
+        CHECK(out[b * C + c] == Approx(expected).margin(1e-6));
+      }
+  }
+  nn::l2_normalize_forward(out.data(), out.data(), nullptr, B, C);
+  for (int b = 0; b < B; ++b) {
+    double sq = 0;
+    for (int c = 0; c < C; ++c) sq += out[b * C + c] * out[b * C + c];
+    CHECK(sq == Approx(1.0).epsilon(1e-6));
+  }
+}
