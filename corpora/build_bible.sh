@@ -49,6 +49,7 @@ trap 'rm -rf "$tmp"' EXIT
 export_module() {
   local module="$1" package="$2" file="$3"
   mod2imp "$module" >"$file" 2>"$tmp/mod2imp.err" || true
+  # shellcheck disable=SC2016  # a literal "$$$" header
   if ! grep -q '^\$\$\$Genesis 1:1$' "$file"; then
     echo "build_bible.sh: cannot export SWORD module $module; install $package" >&2
     cat "$tmp/mod2imp.err" >&2
