@@ -27,8 +27,9 @@ void validate(const TokenizerTrainOptions& options);
 
 // Trains on the given sentences (empty ones are ignored) and returns the
 // serialized .model bytes, usable with Tokenizer::from_bytes. The same input
-// and options give the same bytes. Throws UsageError for bad options, no
-// non-empty sentence, or a vocabulary SentencePiece cannot reach.
+// and options give the same bytes (threads included: SentencePiece records the
+// thread count in the model and sums its statistics per thread). Throws UsageError for bad options,
+// no non-empty sentence, or a vocabulary SentencePiece cannot reach.
 std::string train_tokenizer(const std::vector<std::string>& sentences,
                             const TokenizerTrainOptions& options);
 
