@@ -126,7 +126,9 @@ TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) 
   const auto count = in.get<std::uint32_t>("the tensor count");
   // Each tensor takes at least 20 bytes; a larger count cannot be genuine.
   if (count > in.remaining() / 20)
-    throw ModelFileError(fmt::format("{}: corrupt file: {} tensors declared", source, count));
+    throw ModelFileError(
+        fmt::format("{}: truncated or corrupt file: {} tensors declared but only {} bytes remain",
+                    source, count, in.remaining()));
   file.tensors.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) {
     NamedTensor t;

@@ -14,7 +14,7 @@ struct Model {
   std::string tokenizer_model;    // serialized SentencePiece model (a .model file's bytes)
   std::vector<float> parameters;  // (config.parameter_count()) arena, see parameters.h
 
-  // A randomly initialised model; vocab_size is taken from the tokenizer.
+  // A randomly initialised model (init_parameters); config.vocab_size must match the tokenizer.
   static Model create(ModelConfig config, std::string tokenizer_model, std::uint64_t seed);
 };
 
