@@ -45,20 +45,33 @@ Attention::Prims& Attention::prims(int B, int T) const {
 
 void Attention::forward(const float* qkv, const float* key_mask, float* probs, float* ctx, int B,
                         int T) const {
+  scores_softmax(qkv, key_mask, probs, B, T);
+  context(probs, qkv, ctx, B, T);
+}
+
+void Attention::scores_softmax(const float* qkv, const float* key_mask, float* probs, int B,
+                               int T) const {
   auto& p = prims(B, T);
-  auto& ctx_ = dnnl_context();
-  p.scores_prim.execute(ctx_.stream, {{DNNL_ARG_SRC, wrap(q_md(B, T), qkv)},
-                                      {DNNL_ARG_WEIGHTS, wrap(kt_md(B, T), qkv + C_)},
-                                      {DNNL_ARG_DST, wrap(probs_md(B, T), probs)},
-                                      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-                                       wrap(p.mask_md, key_mask)}});
+  auto& dnnl = dnnl_context();
+  p.scores_prim.execute(
+      dnnl.stream,
+      {{DNNL_ARG_SRC, wrap(q_md(B, T), qkv)},
+       {DNNL_ARG_WEIGHTS, wrap(kt_md(B, T), qkv + C_)},
+       {DNNL_ARG_DST, wrap(probs_md(B, T), probs)},
+       {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, wrap(p.mask_md, key_mask)}});
   dnnl::memory::desc rows_md({std::int64_t(B) * NH_ * T, T}, dt::f32, tag::ab);
   auto probs_mem = wrap(rows_md, probs);
-  p.softmax_prim.execute(ctx_.stream, {{DNNL_ARG_SRC, probs_mem}, {DNNL_ARG_DST, probs_mem}});
-  p.context_prim.execute(ctx_.stream, {{DNNL_ARG_SRC, wrap(probs_md(B, T), probs)},
+  p.softmax_prim.execute(dnnl.stream, {{DNNL_ARG_SRC, probs_mem}, {DNNL_ARG_DST, probs_mem}});
+  dnnl.stream.wait();
+}
+
+void Attention::context(const float* probs, const float* qkv, float* ctx, int B, int T) const {
+  auto& p = prims(B, T);
+  auto& dnnl = dnnl_context();
+  p.context_prim.execute(dnnl.stream, {{DNNL_ARG_SRC, wrap(probs_md(B, T), probs)},
                                        {DNNL_ARG_WEIGHTS, wrap(v_md(B, T), qkv + 2 * C_)},
                                        {DNNL_ARG_DST, wrap(ctx_md(B, T), ctx)}});
-  ctx_.stream.wait();
+  dnnl.stream.wait();
 }
 
 }  // namespace sentemb::nn

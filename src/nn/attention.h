@@ -22,6 +22,10 @@ class Attention {
   // probs: (B, NH, T, T) written (kept by training for the backward); ctx: (B, T, C).
   void forward(const float* qkv, const float* key_mask, float* probs, float* ctx, int B,
                int T) const;
+  // The two halves of forward, for training (which drops out probabilities in between):
+  // probs = softmax(q·kᵀ/√hd + mask), and ctx = probs · v.
+  void scores_softmax(const float* qkv, const float* key_mask, float* probs, int B, int T) const;
+  void context(const float* probs, const float* qkv, float* ctx, int B, int T) const;
   int channels() const { return C_; }
   int heads() const { return NH_; }
 

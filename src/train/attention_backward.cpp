@@ -1,0 +1,88 @@
+#include "train/attention_backward.h"
+
+#include <cmath>
+
+namespace sentemb::train {
+
+using nn::dims;
+using nn::dt;
+using nn::tag;
+using nn::wrap;
+
+namespace {
+
+dnnl::matmul make_matmul(const dnnl::memory::desc& src, const dnnl::memory::desc& wei,
+                         const dnnl::memory::desc& dst, float scale = 1.0f) {
+  dnnl::primitive_attr attr;
+  if (scale != 1.0f) attr.set_output_scales(0, {scale});
+  return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), attr,
+                                                   nn::dnnl_context().engine));
+}
+
+// (B, NH, T, T) read transposed in its last two dimensions.
+dnnl::memory::desc transposed_probs_md(int B, int NH, int T) {
+  return dnnl::memory::desc({B, NH, T, T}, dt::f32,
+                            dims{std::int64_t(NH) * T * T, std::int64_t(T) * T, 1, T});
+}
+
+}  // namespace
+
+AttentionBackward::Prims& AttentionBackward::prims(int B, int T) {
+  return cache_.get({B, T, 0, 0}, [&] {
+    const auto& a = attention_;
+    const int NH = a.heads();
+    const float s = 1.0f / std::sqrt(static_cast<float>(a.channels() / NH));
+    auto& eng = nn::dnnl_context().engine;
+    Prims p;
+    // vᵀ has the same strided layout as kᵀ, one third further into qkv.
+    p.dprobs_prim = make_matmul(a.ctx_md(B, T), a.kt_md(B, T), a.probs_md(B, T));
+    p.dv_prim = make_matmul(transposed_probs_md(B, NH, T), a.ctx_md(B, T), a.v_md(B, T));
+    dnnl::memory::desc rows_md({std::int64_t(B) * NH * T, T}, dt::f32, tag::ab);
+    dnnl::softmax_forward::primitive_desc hint(
+        dnnl::softmax_forward::desc(dnnl::prop_kind::forward_training, rows_md, 1), eng);
+    p.softmax_prim = dnnl::softmax_backward(dnnl::softmax_backward::primitive_desc(
+        dnnl::softmax_backward::desc(rows_md, rows_md, 1), eng, hint));
+    p.dq_prim = make_matmul(a.probs_md(B, T), a.v_md(B, T), a.q_md(B, T), s);
+    p.dk_prim = make_matmul(transposed_probs_md(B, NH, T), a.q_md(B, T), a.q_md(B, T), s);
+    return p;
+  });
+}
+
+void AttentionBackward::backward(const float* qkv, const float* probs, const float* used_probs,
+                                 const float* dropout_mask, const float* dctx, float* dqkv, int B,
+                                 int T) {
+  const auto& a = attention_;
+  const int C = a.channels(), NH = a.heads();
+  const std::int64_t n = std::int64_t(B) * NH * T * T;
+  if (static_cast<std::int64_t>(dprobs_.size()) < n) {
+    dprobs_.resize(n);
+    dscores_.resize(n);
+  }
+  auto& p = prims(B, T);
+  auto& ctx = nn::dnnl_context();
+  p.dprobs_prim.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(a.ctx_md(B, T), dctx)},
+                                     {DNNL_ARG_WEIGHTS, wrap(a.kt_md(B, T), qkv + 2 * C)},
+                                     {DNNL_ARG_DST, wrap(a.probs_md(B, T), dprobs_.data())}});
+  p.dv_prim.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(transposed_probs_md(B, NH, T), used_probs)},
+                                 {DNNL_ARG_WEIGHTS, wrap(a.ctx_md(B, T), dctx)},
+                                 {DNNL_ARG_DST, wrap(a.v_md(B, T), dqkv + 2 * C)}});
+  ctx.stream.wait();
+  if (dropout_mask) {
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) dprobs_[i] *= dropout_mask[i];
+  }
+  dnnl::memory::desc rows_md({std::int64_t(B) * NH * T, T}, dt::f32, tag::ab);
+  p.softmax_prim.execute(ctx.stream, {{DNNL_ARG_DST, wrap(rows_md, probs)},
+                                      {DNNL_ARG_DIFF_DST, wrap(rows_md, dprobs_.data())},
+                                      {DNNL_ARG_DIFF_SRC, wrap(rows_md, dscores_.data())}});
+  p.dq_prim.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(a.probs_md(B, T), dscores_.data())},
+                                 {DNNL_ARG_WEIGHTS, wrap(a.v_md(B, T), qkv + C)},
+                                 {DNNL_ARG_DST, wrap(a.q_md(B, T), dqkv)}});
+  p.dk_prim.execute(ctx.stream,
+                    {{DNNL_ARG_SRC, wrap(transposed_probs_md(B, NH, T), dscores_.data())},
+                     {DNNL_ARG_WEIGHTS, wrap(a.q_md(B, T), qkv)},
+                     {DNNL_ARG_DST, wrap(a.q_md(B, T), dqkv + C)}});
+  ctx.stream.wait();
+}
+
+}  // namespace sentemb::train

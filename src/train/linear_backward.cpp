@@ -1,0 +1,69 @@
+#include "train/linear_backward.h"
+
+#include <omp.h>
+
+#include <vector>
+
+namespace sentemb::train {
+
+using nn::dims;
+using nn::dt;
+using nn::tag;
+using nn::wrap;
+
+namespace {
+
+dnnl::matmul make_matmul(const dnnl::memory::desc& src, const dnnl::memory::desc& wei,
+                         const dnnl::memory::desc& dst, bool accumulate) {
+  dnnl::primitive_attr attr;
+  if (accumulate) {
+    dnnl::post_ops ops;
+    ops.append_sum(1.0f);
+    attr.set_post_ops(ops);
+  }
+  return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), attr,
+                                                   nn::dnnl_context().engine));
+}
+
+}  // namespace
+
+LinearBackward::LinearBackward(int in, int out) : in_(in), out_(out) {
+  const auto M = DNNL_RUNTIME_DIM_VAL;
+  dy_md_ = dnnl::memory::desc({M, out}, dt::f32, tag::ab);
+  wt_md_ = dnnl::memory::desc({out, in}, dt::f32, tag::ba);  // Wᵀ: W (in, out) read transposed
+  dx_md_ = dnnl::memory::desc({M, in}, dt::f32, tag::ab);
+  xt_md_ = dnnl::memory::desc({in, M}, dt::f32, tag::ba);  // xᵀ: x (M, in) read transposed
+  dw_md_ = dnnl::memory::desc({in, out}, dt::f32, tag::ab);
+  dx_prim_ = make_matmul(dy_md_, wt_md_, dx_md_, false);
+  dx_accumulate_prim_ = make_matmul(dy_md_, wt_md_, dx_md_, true);
+  dw_prim_ = make_matmul(xt_md_, dy_md_, dw_md_, true);
+}
+
+void LinearBackward::backward(const float* x, const float* w, const float* dy, float* dx,
+                              bool accumulate_dx, float* dw, float* db, int M) const {
+  auto& ctx = nn::dnnl_context();
+  const dnnl::memory::desc dy_md({M, out_}, dt::f32, tag::ab), dx_md({M, in_}, dt::f32, tag::ab),
+      xt_md({in_, M}, dt::f32, tag::ba);
+  const auto& prim = accumulate_dx ? dx_accumulate_prim_ : dx_prim_;
+  prim.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(dy_md, dy)},
+                            {DNNL_ARG_WEIGHTS, wrap(wt_md_, w)},
+                            {DNNL_ARG_DST, wrap(dx_md, dx)}});
+  dw_prim_.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(xt_md, x)},
+                                {DNNL_ARG_WEIGHTS, wrap(dy_md, dy)},
+                                {DNNL_ARG_DST, wrap(dw_md_, dw)}});
+  ctx.stream.wait();
+  // db: column sums of dy; each thread sums a block of columns over all rows.
+  const int N = out_;
+#pragma omp parallel for schedule(static)
+  for (int c0 = 0; c0 < N; c0 += 64) {
+    const int c1 = std::min(N, c0 + 64);
+    float acc[64] = {};
+    for (int r = 0; r < M; ++r) {
+      const float* row = dy + static_cast<std::int64_t>(r) * N;
+      for (int c = c0; c < c1; ++c) acc[c - c0] += row[c];
+    }
+    for (int c = c0; c < c1; ++c) db[c] += acc[c - c0];
+  }
+}
+
+}  // namespace sentemb::train

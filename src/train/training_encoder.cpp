@@ -1,0 +1,217 @@
+#include "train/training_encoder.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "nn/embedding.h"
+#include "nn/pooling.h"
+#include "train/dropout.h"
+#include "train/pooling_backward.h"
+
+namespace sentemb::train {
+
+namespace {
+
+// Distinct dropout streams for each site of each layer within one step.
+std::uint64_t site_seed(std::uint64_t step_seed, int layer, int site) {
+  return step_seed * 0x100000001b3ull + static_cast<std::uint64_t>(layer) * 16 + site;
+}
+
+}  // namespace
+
+TrainingEncoder::TrainingEncoder(const ModelConfig& config, int max_sequences, DropoutRates dropout)
+    : config_(config),
+      max_sequences_(max_sequences),
+      dropout_(dropout),
+      layernorm_(config.dim, config.layernorm_eps),
+      qkv_(config.dim, 3 * config.dim, {}),
+      proj_(config.dim, config.dim, {}),
+      fc1_(config.dim, config.ffn_dim, {}),
+      fc2_(config.ffn_dim, config.dim, {}),
+      attention_(config.dim, config.heads),
+      layernorm_backward_(config.dim, config.layernorm_eps),
+      qkv_backward_(config.dim, 3 * config.dim),
+      proj_backward_(config.dim, config.dim),
+      fc1_backward_(config.dim, config.ffn_dim),
+      fc2_backward_(config.ffn_dim, config.dim),
+      attention_backward_(attention_) {
+  const std::size_t S = max_sequences, T = config.max_len, N = S * T, C = config.dim,
+                    F = config.ffn_dim, P = S * config.heads * T * T;
+  ids_.resize(N);
+  lengths_.resize(S);
+  key_mask_.resize(N);
+  emb_mask_.resize(N * C);
+  layers_.resize(config.layers);
+  for (auto& l : layers_) {
+    l.x_in.resize(N * C);
+    l.ln1.resize(N * C);
+    l.ln1_mean.resize(N);
+    l.ln1_var.resize(N);
+    l.qkv.resize(N * 3 * C);
+    l.probs.resize(P);
+    if (dropout.attention > 0) {
+      l.probs_used.resize(P);
+      l.probs_mask.resize(P);
+    }
+    l.ctx.resize(N * C);
+    if (dropout.residual > 0) {
+      l.attn_mask.resize(N * C);
+      l.ffn_mask.resize(N * C);
+    }
+    l.x_mid.resize(N * C);
+    l.ln2.resize(N * C);
+    l.ln2_mean.resize(N);
+    l.ln2_var.resize(N);
+    l.fc1_pre.resize(N * F);
+    l.fc1_act.resize(N * F);
+  }
+  x_final_.resize(N * C);
+  lnf_.resize(N * C);
+  lnf_mean_.resize(N);
+  lnf_var_.resize(N);
+  pooled_.resize(S * C);
+  argmax_.resize(S * C);
+  norms_.resize(S);
+  out_.resize(S * C);
+  dx_.resize(N * C);
+  dbranch_.resize(N * C);
+  dnarrow_.resize(N * C);
+  dwide_.resize(N * std::max(F, C));
+  dqkv_.resize(N * 3 * C);
+  dpooled_.resize(S * C);
+}
+
+// x_out = x + drop(branch): the residual add, with the branch's dropout when on.
+void TrainingEncoder::add_branch(const float* x, float* branch, float* mask, float* x_out,
+                                 std::int64_t n, std::uint64_t seed) const {
+  if (dropout_.residual > 0) dropout_forward(branch, branch, mask, n, dropout_.residual, seed);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) x_out[i] = x[i] + branch[i];
+}
+
+void TrainingEncoder::forward(const float* parameters,
+                              const std::vector<const std::vector<int>*>& batch, float* out,
+                              std::uint64_t dropout_seed) {
+  const auto p = bind_parameters(config_, const_cast<float*>(parameters));
+  const int B = static_cast<int>(batch.size());
+  int T = 1;
+  for (const auto* s : batch) T = std::max<int>(T, static_cast<int>(s->size()));
+  const int C = config_.dim, N = B * T;
+  const std::int64_t NC = std::int64_t(N) * C, NF = std::int64_t(N) * config_.ffn_dim;
+  B_ = B;
+  T_ = T;
+  for (int b = 0; b < B; ++b) {
+    lengths_[b] = static_cast<int>(batch[b]->size());
+    for (int t = 0; t < T; ++t) {
+      const bool real = t < lengths_[b];
+      ids_[b * T + t] = real ? (*batch[b])[t] : 0;
+      key_mask_[b * T + t] = real ? 0.0f : nn::kMaskedScore;
+    }
+  }
+
+  float* x = layers_[0].x_in.data();
+  nn::embedding_forward(x, ids_.data(), p.tok_emb, p.pos_emb, B, T, C);
+  if (dropout_.embedding > 0)
+    dropout_forward(x, x, emb_mask_.data(), NC, dropout_.embedding, site_seed(dropout_seed, 0, 0));
+
+  for (int li = 0; li < config_.layers; ++li) {
+    auto& l = layers_[li];
+    const auto& w = p.blocks[li];
+    // x_mid = x_in + drop(Attention(LN1(x_in)) · Wproj + bproj)
+    layernorm_.forward_training(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1.data(), l.ln1_mean.data(),
+                                l.ln1_var.data(), N);
+    qkv_.forward(l.ln1.data(), w.qkv_w, w.qkv_b, l.qkv.data(), N);
+    attention_.scores_softmax(l.qkv.data(), key_mask_.data(), l.probs.data(), B, T);
+    const float* used = l.probs.data();
+    if (dropout_.attention > 0) {
+      dropout_forward(l.probs.data(), l.probs_used.data(), l.probs_mask.data(),
+                      std::int64_t(B) * config_.heads * T * T, dropout_.attention,
+                      site_seed(dropout_seed, li, 1));
+      used = l.probs_used.data();
+    }
+    attention_.context(used, l.qkv.data(), l.ctx.data(), B, T);
+    proj_.forward(l.ctx.data(), w.proj_w, w.proj_b, dbranch_.data(), N);
+    add_branch(l.x_in.data(), dbranch_.data(), l.attn_mask.data(), l.x_mid.data(), NC,
+               site_seed(dropout_seed, li, 2));
+    // x_out = x_mid + drop(GELU(LN2(x_mid) · W1 + b1) · W2 + b2)
+    layernorm_.forward_training(l.x_mid.data(), w.ln2_w, w.ln2_b, l.ln2.data(), l.ln2_mean.data(),
+                                l.ln2_var.data(), N);
+    fc1_.forward(l.ln2.data(), w.fc1_w, w.fc1_b, l.fc1_pre.data(), N);
+    gelu_.forward(l.fc1_pre.data(), l.fc1_act.data(), NF);
+    fc2_.forward(l.fc1_act.data(), w.fc2_w, w.fc2_b, dbranch_.data(), N);
+    float* x_out = li + 1 < config_.layers ? layers_[li + 1].x_in.data() : x_final_.data();
+    add_branch(l.x_mid.data(), dbranch_.data(), l.ffn_mask.data(), x_out, NC,
+               site_seed(dropout_seed, li, 3));
+  }
+  layernorm_.forward_training(x_final_.data(), p.lnf_w, p.lnf_b, lnf_.data(), lnf_mean_.data(),
+                              lnf_var_.data(), N);
+  nn::pooling_forward(config_.pooling, pooled_.data(), lnf_.data(), lengths_.data(), B, T, C,
+                      argmax_.data());
+  if (config_.normalize)
+    nn::l2_normalize_forward(out_.data(), pooled_.data(), norms_.data(), B, C);
+  else
+    std::copy_n(pooled_.data(), std::int64_t(B) * C, out_.data());
+  std::copy_n(out_.data(), std::int64_t(B) * C, out);
+}
+
+void TrainingEncoder::backward(const float* parameters, const float* dout, float* grads) {
+  const auto p = bind_parameters(config_, const_cast<float*>(parameters));
+  const auto g = bind_parameters(config_, grads);
+  const int B = B_, T = T_, C = config_.dim, N = B * T;
+  const std::int64_t NC = std::int64_t(N) * C, NF = std::int64_t(N) * config_.ffn_dim;
+
+  // Head: L2 normalisation, pooling, final LayerNorm.
+  std::fill_n(dpooled_.data(), std::int64_t(B) * C, 0.0f);
+  if (config_.normalize)
+    l2_normalize_backward(out_.data(), norms_.data(), dout, dpooled_.data(), B, C);
+  else
+    std::copy_n(dout, std::int64_t(B) * C, dpooled_.data());
+  std::fill_n(dnarrow_.data(), NC, 0.0f);
+  pooling_backward(config_.pooling, dpooled_.data(), lengths_.data(), argmax_.data(),
+                   dnarrow_.data(), B, T, C);
+  std::fill_n(dx_.data(), NC, 0.0f);
+  layernorm_backward_.backward(x_final_.data(), p.lnf_w, p.lnf_b, lnf_mean_.data(), lnf_var_.data(),
+                               dnarrow_.data(), dx_.data(), g.lnf_w, g.lnf_b, N);
+
+  // Blocks in reverse. dx_ holds dL/d(stream) and collects both paths of each residual.
+  for (int li = config_.layers - 1; li >= 0; --li) {
+    auto& l = layers_[li];
+    const auto& w = p.blocks[li];
+    const auto& gw = g.blocks[li];
+    // FFN branch.
+    const float* dbranch = dx_.data();
+    if (dropout_.residual > 0) {
+      dropout_backward(dx_.data(), dbranch_.data(), l.ffn_mask.data(), NC);
+      dbranch = dbranch_.data();
+    }
+    fc2_backward_.backward(l.fc1_act.data(), w.fc2_w, dbranch, dwide_.data(), false, gw.fc2_w,
+                           gw.fc2_b, N);
+    gelu_.backward(l.fc1_pre.data(), dwide_.data(), dwide_.data(), NF);
+    fc1_backward_.backward(l.ln2.data(), w.fc1_w, dwide_.data(), dnarrow_.data(), false, gw.fc1_w,
+                           gw.fc1_b, N);
+    layernorm_backward_.backward(l.x_mid.data(), w.ln2_w, w.ln2_b, l.ln2_mean.data(),
+                                 l.ln2_var.data(), dnarrow_.data(), dx_.data(), gw.ln2_w, gw.ln2_b,
+                                 N);
+    // Attention branch.
+    dbranch = dx_.data();
+    if (dropout_.residual > 0) {
+      dropout_backward(dx_.data(), dbranch_.data(), l.attn_mask.data(), NC);
+      dbranch = dbranch_.data();
+    }
+    proj_backward_.backward(l.ctx.data(), w.proj_w, dbranch, dnarrow_.data(), false, gw.proj_w,
+                            gw.proj_b, N);
+    const bool attn_dropout = dropout_.attention > 0;
+    attention_backward_.backward(
+        l.qkv.data(), l.probs.data(), attn_dropout ? l.probs_used.data() : l.probs.data(),
+        attn_dropout ? l.probs_mask.data() : nullptr, dnarrow_.data(), dqkv_.data(), B, T);
+    qkv_backward_.backward(l.ln1.data(), w.qkv_w, dqkv_.data(), dnarrow_.data(), false, gw.qkv_w,
+                           gw.qkv_b, N);
+    layernorm_backward_.backward(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1_mean.data(),
+                                 l.ln1_var.data(), dnarrow_.data(), dx_.data(), gw.ln1_w, gw.ln1_b,
+                                 N);
+  }
+  if (dropout_.embedding > 0) dropout_backward(dx_.data(), dx_.data(), emb_mask_.data(), NC);
+  embedding_backward(dx_.data(), ids_.data(), g.tok_emb, g.pos_emb, B, T, C);
+}
+
+}  // namespace sentemb::train

@@ -1,0 +1,91 @@
+// The encoder's training forward and backward (llm.c style): the forward keeps
+// exactly the activations the backward needs; the backward ADDS every parameter
+// gradient into a gradient arena laid out like the parameters (parameters.h).
+// Layer by layer the math is that of encoder_forward.h; here GELU is not fused
+// (its input is kept), residual branches may be dropped out, and LayerNorm saves
+// its statistics.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "nn/attention.h"
+#include "nn/layernorm.h"
+#include "nn/linear.h"
+#include "sentemb/parameters.h"
+#include "train/attention_backward.h"
+#include "train/gelu.h"
+#include "train/layernorm_backward.h"
+#include "train/linear_backward.h"
+
+namespace sentemb::train {
+
+struct DropoutRates {
+  float embedding = 0.0f;  // after token + position embedding
+  float attention = 0.0f;  // on attention probabilities
+  float residual = 0.0f;   // on each block's two branch outputs
+};
+
+class TrainingEncoder {
+ public:
+  TrainingEncoder(const ModelConfig& config, int max_sequences, DropoutRates dropout);
+
+  // Encodes `batch` (token ids, BOS first, 1..max_len each) into out (B, C) and keeps
+  // the activations. dropout_seed picks this step's dropout masks.
+  void forward(const float* parameters, const std::vector<const std::vector<int>*>& batch,
+               float* out, std::uint64_t dropout_seed);
+  // Given dL/dout (B, C) for the last forward, adds dL/dparameters into grads.
+  void backward(const float* parameters, const float* dout, float* grads);
+
+  const ModelConfig& config() const { return config_; }
+
+ private:
+  void add_branch(const float* x, float* branch, float* mask, float* x_out, std::int64_t n,
+                  std::uint64_t seed) const;
+
+  struct Layer {  // saved activations of one block, capacity N = max_sequences · max_len rows
+    std::vector<float> x_in;                    // (N, C) residual stream entering the block
+    std::vector<float> ln1, ln1_mean, ln1_var;  // (N, C), (N), (N)
+    std::vector<float> qkv;                     // (N, 3C)
+    std::vector<float> probs;                   // (B, NH, T, T) softmax output
+    std::vector<float> probs_used;              // (B, NH, T, T) after attention dropout
+    std::vector<float> probs_mask;              // (B, NH, T, T) attention dropout mask
+    std::vector<float> ctx;                     // (N, C) attention context
+    std::vector<float> attn_mask;               // (N, C) residual dropout mask, attention branch
+    std::vector<float> x_mid;                   // (N, C) stream after the attention branch
+    std::vector<float> ln2, ln2_mean, ln2_var;  // (N, C), (N), (N)
+    std::vector<float> fc1_pre;                 // (N, F) before GELU
+    std::vector<float> fc1_act;                 // (N, F) after GELU
+    std::vector<float> ffn_mask;                // (N, C) residual dropout mask, FFN branch
+  };
+
+  ModelConfig config_;
+  int max_sequences_;
+  DropoutRates dropout_;
+  nn::LayerNorm layernorm_;
+  nn::Linear qkv_, proj_, fc1_, fc2_;
+  nn::Attention attention_;
+  LayerNormBackward layernorm_backward_;
+  LinearBackward qkv_backward_, proj_backward_, fc1_backward_, fc2_backward_;
+  AttentionBackward attention_backward_;
+  Gelu gelu_;
+
+  // The last forward's shape and inputs.
+  int B_ = 0, T_ = 0;
+  std::vector<int> ids_;         // (B, T)
+  std::vector<int> lengths_;     // (B)
+  std::vector<float> key_mask_;  // (B, T)
+  std::vector<float> emb_mask_;  // (N, C) embedding dropout mask
+  std::vector<Layer> layers_;
+  std::vector<float> x_final_;                   // (N, C) stream after the last block
+  std::vector<float> lnf_, lnf_mean_, lnf_var_;  // (N, C), (N), (N)
+  std::vector<float> pooled_;                    // (B, C) before normalisation
+  std::vector<int> argmax_;                      // (B, C) max pooling winners
+  std::vector<float> norms_;                     // (B)
+  std::vector<float> out_;                       // (B, C) the returned vectors
+
+  // Backward scratch.
+  std::vector<float> dx_, dbranch_, dwide_, dnarrow_, dqkv_, dpooled_;
+};
+
+}  // namespace sentemb::train
