@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
   add_tokenizer_command(app);
   add_info_command(app);
   add_init_command(app);
+  add_train_command(app);
+  add_encode_command(app);
+  add_score_command(app);
+  add_eval_command(app);
+  add_search_command(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,58 @@
+// Options shared by the commands that run a model (encode, score, eval,
+// search): which model, and how to run it.
+//
+//   auto flags = std::make_shared<EncoderFlags>();
+//   flags->add_to(cmd);                    // --model --threads --precision --batch
+//   cmd->callback([flags] { Encoder encoder = flags->load(); ... });
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <string>
+
+#include "sentemb/encoder.h"
+
+namespace sentemb::cli {
+
+// Sentences read, encoded and written per step when streaming a file: large
+// enough that length-sorted batches pad little, small enough that memory stays
+// flat (10k sentences × 1024 floats = 40 MB of vectors).
+constexpr std::size_t kEncodeWindow = 10000;
+
+struct EncoderFlags {
+  std::string model;
+  int threads = 0;
+  std::string precision = "fp32";
+  int batch = 64;
+  bool no_normalize = false;
+
+  // --model (required), --threads, --precision, --batch; --no-normalize too
+  // when `with_normalize` (only where raw vectors are written: cosine-based
+  // commands do not depend on it).
+  void add_to(CLI::App* cmd, bool with_normalize = false) {
+    cmd->add_option("--model,-m", model, "Model file (.semb) to encode with")->required();
+    cmd->add_option("--threads", threads, "CPU threads for the encoder (0: all cores)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--precision", precision,
+                    "Weight precision at inference: fp32, bf16 or int8 (converted at load)")
+        ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+    cmd->add_option("--batch", batch, "Sentences per forward pass (sorted by length first)")
+        ->check(CLI::PositiveNumber);
+    if (with_normalize)
+      cmd->add_flag("--no-normalize", no_normalize,
+                    "Write raw pooled vectors, without the model's L2 normalisation");
+  }
+
+  EncoderOptions options() const {
+    EncoderOptions o;
+    o.precision = precision_from_string(precision);
+    o.threads = threads;
+    o.batch_size = batch;
+    if (no_normalize) o.normalize = false;
+    return o;
+  }
+
+  Encoder load() const { return Encoder::load(model, options()); }
+};
+
+}  // namespace sentemb::cli
