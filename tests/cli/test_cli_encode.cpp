@@ -344,3 +344,29 @@ TEST_CASE("encode --help lists every option with defaults", "[cli][encode]") {
   CHECK_THAT(r.out, Catch::Contains("=fp32"));  // --precision
   CHECK_THAT(r.out, Catch::Contains("=0"));     // --threads
 }
+
+TEST_CASE("encode shows a progress bar only when stderr is a terminal", "[cli][encode]") {
+  st::TempDir tmp;
+  const std::string model = make_model(tmp);
+  const std::string input = st::data_path("cli/corpus.txt");
+  // Not a terminal (run_cli captures stderr into a file): just the summary line.
+  auto plain = st::run_cli("encode --model " + model + " --input " + input + " --output " +
+                           tmp.file("a.npy"));
+  REQUIRE(plain.exit_code == 0);
+  CHECK(plain.err.find('\r') == std::string::npos);
+  CHECK(plain.err.find("9/9") == std::string::npos);
+  // A terminal, through util-linux `script` (a pseudo-terminal).
+  if (std::system("command -v script >/dev/null 2>&1") != 0) {
+    WARN("`script` not installed; terminal progress not checked");
+    return;
+  }
+  const std::string log = tmp.file("tty.log");
+  const std::string cmd = "script -qec '" + std::string(SENTEMB_BIN) + " encode --model " + model +
+                          " --input " + input + " --output " + tmp.file("b.npy") +
+                          "' /dev/null > " + log + " 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const std::string shown = st::read_file(log);
+  CHECK_THAT(shown, Catch::Contains("\rencode [") && Catch::Contains("9/9 lines") &&
+                        Catch::Contains("100.0%") && Catch::Contains("lines/s"));
+  CHECK(st::read_file(tmp.file("b.npy")) == st::read_file(tmp.file("a.npy")));
+}
