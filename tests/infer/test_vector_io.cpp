@@ -347,7 +347,7 @@ TEST_CASE("read_fvecs reads hand-built files and rejects bad ones", "[vector_io]
   }
 }
 
-TEST_CASE("readers name a missing file; read_vectors rejects other suffixes", "[vector_io]") {
+TEST_CASE("readers name a missing file, read_vectors rejects other suffixes", "[vector_io]") {
   TempDir tmp;
   CHECK_THROWS_WITH(read_npy(tmp.file("missing.npy")), Catch::Contains("missing.npy"));
   CHECK_THROWS_WITH(read_fvecs(tmp.file("missing.fvecs")), Catch::Contains("missing.fvecs"));
