@@ -1,0 +1,93 @@
+// Training a sentence encoder from paired text: the loop that ties the batcher,
+// the training encoder (forward + backward), the losses, AdamW, evaluation and
+// checkpoints together. The CLI's `sentemb train` is a thin layer over run_training().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sentemb/corpus.h"
+#include "sentemb/model_config.h"
+
+namespace sentemb {
+
+struct TrainSource {
+  std::string path;
+  CorpusFormat format = CorpusFormat::kPairs;  // kPairs, kTriplets or kLabeled
+  double weight = 0;                           // 0: in proportion to the file's size
+};
+
+struct TrainOptions {
+  std::vector<TrainSource> sources;
+  std::vector<std::string>
+      group_files;  // `group<TAB>sentence`: same-group texts are never negatives
+  OnBadLine on_bad_line = OnBadLine::kFail;
+
+  std::string tokenizer;  // a .model file; empty: train one on the training text
+  int vocab_size = 8000;  // for a tokenizer trained here
+  ModelConfig model;      // size; vocab_size comes from the tokenizer
+
+  std::string loss = "infonce";  // pair/triplet batches; labeled batches use "contrastive"
+  float temperature = 0.05f;
+  bool symmetric = false;
+  float margin = -1;  // < 0: the loss's default
+  std::string distance = "cosine";
+  bool batch_hard = false;
+
+  int batch = 128;
+  float lr = 5e-4f;
+  float warmup = 0.1f;  // < 1: a fraction of the total steps; >= 1: steps
+  std::string decay = "linear";
+  float weight_decay = 0.01f;
+  float dropout = 0.1f;
+  float clip = 1.0f;  // global gradient-norm clip; <= 0: off
+  std::uint64_t seed = 42;
+  int threads = 0;  // 0: all cores
+
+  int epochs = 1;
+  std::int64_t max_steps = -1;  // -1: no limit; 0: write the initialised model
+  double max_minutes = 0;       // 0: no limit; else the LR schedule follows time or steps,
+                                // whichever is further along
+
+  std::string eval_sts;  // STS file scored every eval_every steps and at the end
+  std::int64_t eval_every = 500;
+
+  std::string out;             // the model (best by eval, else the last)
+  std::string checkpoint_dir;  // checkpoint.semb written here every checkpoint_every steps
+  std::int64_t checkpoint_every = 500;
+  bool resume = false;
+  std::string log;  // JSON-lines log
+  std::int64_t log_every = 50;
+};
+
+// What the loop reports to its caller after every step and evaluation.
+struct TrainProgress {
+  std::int64_t step = 0, total_steps = 0;
+  double loss = 0;  // this step's
+  double pairs_per_second = 0;
+  double elapsed_seconds = 0;
+  std::optional<double> eval_spearman;  // set on evaluation steps
+};
+
+struct TrainResult {
+  std::int64_t steps = 0;
+  double final_loss = 0;
+  std::optional<double> best_spearman;
+  bool interrupted = false;  // by SIGINT / SIGTERM: a checkpoint was written
+  std::string stop_reason;   // "epochs", "max-steps", "max-minutes", "interrupted"
+};
+
+// Throws InputError (bad corpus line), UsageError (bad options), IoError (an
+// unwritable output, checked before training starts), NumericError (the loss
+// became NaN/Inf: the last good checkpoint is kept).
+TrainResult run_training(const TrainOptions& options,
+                         const std::function<void(const TrainProgress&)>& on_progress = {});
+
+// Makes SIGINT and SIGTERM stop run_training() after the current step, with a checkpoint.
+void install_train_signal_handlers();
+
+}  // namespace sentemb

@@ -1,0 +1,121 @@
+// `sentemb train`: train a sentence encoder from pairs, triplets or labeled pairs.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/model_size_options.h"
+#include "cli/progress.h"
+#include "sentemb/errors.h"
+#include "sentemb/train/losses.h"
+#include "sentemb/train/trainer.h"
+
+namespace sentemb::cli {
+
+void add_train_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "train",
+      "Train a sentence encoder from paired text.\n"
+      "Pair and triplet batches use --loss; labeled-pair batches use the contrastive loss.\n"
+      "Each batch comes from one file; files mix in proportion to their size or --weights.");
+  struct Args {
+    TrainOptions o;
+    std::vector<std::string> pairs, triplets, labeled;
+    std::vector<double> weights;
+    ModelSizeOptions size;
+    bool skip_bad_lines = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto& o = args->o;
+  cmd->add_option("--pairs", args->pairs, "anchor<TAB>positive file (repeatable)");
+  cmd->add_option("--triplets", args->triplets,
+                  "anchor<TAB>positive<TAB>negative file (repeatable)");
+  cmd->add_option("--labeled", args->labeled, "label<TAB>s1<TAB>s2 file, label 0/1 (repeatable)");
+  cmd->add_option("--groups", o.group_files,
+                  "group<TAB>sentence file: sentences of one group are never negatives");
+  cmd->add_option("--weights", args->weights,
+                  "Sampling weight per file, in the order --pairs..., --triplets..., "
+                  "--labeled... (default: by size)");
+  cmd->add_flag("--skip-bad-lines", args->skip_bad_lines,
+                "Skip malformed lines (counted and reported) instead of failing");
+  cmd->add_option("--out,-o", o.out, "Output model file: the best by --eval-sts, else the last")
+      ->required();
+  cmd->add_option("--tokenizer", o.tokenizer,
+                  "SentencePiece .model file (default: train one on the training text)");
+  cmd->add_option("--vocab-size", o.vocab_size, "Vocabulary of a tokenizer trained here");
+  args->size.add_to(cmd);
+  cmd->add_option("--loss", o.loss,
+                  "Loss for pair/triplet batches: " + loss_names() +
+                      ", or a weighted sum like infonce:1,triplet:0.5");
+  cmd->add_option("--temperature", o.temperature, "InfoNCE temperature");
+  cmd->add_flag("--symmetric", o.symmetric, "InfoNCE in both directions (anchor↔positive)");
+  cmd->add_option("--margin", o.margin,
+                  "Triplet / contrastive margin (negative: the loss's default)");
+  cmd->add_option("--distance", o.distance, "Triplet distance: cosine or euclidean")
+      ->check(CLI::IsMember({"cosine", "euclidean"}));
+  cmd->add_flag("--batch-hard", o.batch_hard, "Triplet loss mines the hardest in-batch negative");
+  cmd->add_option("--batch", o.batch, "Examples per batch");
+  cmd->add_option("--lr", o.lr, "Peak learning rate (AdamW)");
+  cmd->add_option("--warmup", o.warmup, "Warm-up: a fraction of the steps (<1) or a step count");
+  cmd->add_option("--decay", o.decay, "Learning-rate decay after warm-up: linear, cosine, constant")
+      ->check(CLI::IsMember({"linear", "cosine", "constant"}));
+  cmd->add_option(
+      "--weight-decay", o.weight_decay,
+      "AdamW decoupled weight decay (matrices only; not biases, LayerNorm, embeddings)");
+  cmd->add_option("--dropout", o.dropout, "Dropout on embeddings, attention and residual branches");
+  cmd->add_option("--clip", o.clip, "Global gradient-norm clip (0: off)");
+  cmd->add_option("--seed", o.seed, "Random seed (initialisation, data order, dropout)");
+  cmd->add_option("--threads", o.threads, "CPU threads (0: all cores)");
+  cmd->add_option("--epochs", o.epochs, "Passes over the training data");
+  cmd->add_option("--max-steps", o.max_steps,
+                  "Stop after this many steps (-1: no limit; 0: write the initialised model)");
+  cmd->add_option("--max-minutes", o.max_minutes, "Stop after this many minutes (0: no limit)");
+  cmd->add_option("--eval-sts", o.eval_sts, "STS file (score<TAB>s1<TAB>s2) for evaluation");
+  cmd->add_option("--eval-every", o.eval_every, "Evaluate every N steps (and at the end)");
+  cmd->add_option("--checkpoint-dir", o.checkpoint_dir,
+                  "Directory for checkpoint.semb (written atomically)");
+  cmd->add_option("--checkpoint-every", o.checkpoint_every, "Write a checkpoint every N steps");
+  cmd->add_flag("--resume", o.resume, "Continue from the checkpoint in --checkpoint-dir");
+  cmd->add_option("--log", o.log, "JSON-lines log: step, loss terms, lr, throughput, evals");
+  cmd->add_option("--log-every", o.log_every, "Log (and print when not a terminal) every N steps");
+
+  cmd->callback([args] {
+    auto& o = args->o;
+    o.sources.clear();
+    for (const auto& p : args->pairs) o.sources.push_back({p, CorpusFormat::kPairs, 0});
+    for (const auto& p : args->triplets) o.sources.push_back({p, CorpusFormat::kTriplets, 0});
+    for (const auto& p : args->labeled) o.sources.push_back({p, CorpusFormat::kLabeled, 0});
+    if (!args->weights.empty()) {
+      if (args->weights.size() != o.sources.size())
+        throw UsageError(fmt::format("--weights has {} values for {} files", args->weights.size(),
+                                     o.sources.size()));
+      for (std::size_t i = 0; i < o.sources.size(); ++i) o.sources[i].weight = args->weights[i];
+    }
+    o.on_bad_line = args->skip_bad_lines ? OnBadLine::kSkip : OnBadLine::kFail;
+    o.model = args->size.resolve(o.model.vocab_size);
+    install_train_signal_handlers();
+
+    Progress bar("train", 0, "steps");
+    const TrainResult r = run_training(o, [&](const TrainProgress& p) {
+      bar.set_total(static_cast<std::uint64_t>(p.total_steps));
+      std::string note = fmt::format("loss {:.4f}, {:.0f} pairs/s", p.loss, p.pairs_per_second);
+      if (p.eval_spearman) note = fmt::format("STS spearman {:.2f}", 100 * *p.eval_spearman);
+      bar.set_note(note);
+      bar.update(static_cast<std::uint64_t>(p.step));
+      if (!bar.enabled() && (p.step % o.log_every == 0 || p.eval_spearman))
+        fmt::print(stderr, "step {}/{}  {}  {:.0f}s\n", p.step, p.total_steps, note,
+                   p.elapsed_seconds);
+    });
+    bar.finish();
+    fmt::print(stderr, "{} after {} steps ({}); final loss {:.4f}",
+               r.interrupted ? "stopped" : "done", r.steps, r.stop_reason, r.final_loss);
+    if (r.best_spearman) fmt::print(stderr, "; best STS spearman {:.2f}", 100 * *r.best_spearman);
+    fmt::print(stderr, "\nmodel: {}\n", o.out);
+    if (r.interrupted) {
+      fmt::print(stderr, "interrupted: checkpoint written to {}; continue with --resume\n",
+                 o.checkpoint_dir.empty() ? "(no --checkpoint-dir)" : o.checkpoint_dir);
+      std::exit(130);
+    }
+  });
+}
+
+}  // namespace sentemb::cli
