@@ -8,6 +8,9 @@ packages=(
   libsentencepiece-dev libeigen3-dev libdnnl-dev libfmt-dev catch2
   libcli11-dev nlohmann-json3-dev
   libsword-utils sword-text-kjv sword-text-web
+  # tools/fuzz.sh (clang + libFuzzer and the sanitizer runtimes, OpenMP for
+  # clang); tools/sanitize.sh uses g++'s ASan/UBSan, which come with g++.
+  clang libclang-rt-14-dev libomp-dev
 )
 # Extra packages for the PyTorch reference and benchmarks: `--reference`.
 if [[ "${1:-}" == "--reference" ]]; then

@@ -1,0 +1,73 @@
+// Fuzzes the model-file loader: parse_tensor_file() on the input bytes, then
+// model_from_tensor_file() on whatever parses. Expected failures are
+// sentemb::Error (ModelFileError); a crash, a sanitizer report, another
+// exception or a huge allocation from a small file is a bug.
+//
+// A random mutation almost never keeps the trailing checksum right, which would
+// stop the fuzzer at the checksum test. So each input is tried twice: as it is,
+// and with its last 8 bytes replaced by the checksum of the bytes before them —
+// the second form reaches the header JSON, the tensor table and the config.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.h"
+#include "sentemb/errors.h"
+#include "sentemb/model_file.h"
+#include "sentemb/parameters.h"
+#include "sentemb/tensor_file.h"
+
+namespace {
+
+void load(std::string_view bytes) {
+  sentemb::TensorFile file;
+  try {
+    file = sentemb::parse_tensor_file(bytes, "fuzz");
+  } catch (const sentemb::ModelFileError&) {
+    return;
+  }
+  // What parsed must serialize back to the same bytes (the format has one
+  // encoding per file, and the parser rejects trailing bytes).
+  FUZZ_CHECK(sentemb::serialize_tensor_file(file) == bytes);
+
+  sentemb::Model model;
+  try {
+    model = sentemb::model_from_tensor_file(file, "fuzz");
+  } catch (const sentemb::ModelFileError&) {
+    return;
+  }
+  FUZZ_CHECK(static_cast<std::int64_t>(model.parameters.size()) == model.config.parameter_count());
+  FUZZ_CHECK(!model.tokenizer_model.empty());
+  // Every parameter tensor came from the file, value for value.
+  for (const auto& spec : sentemb::parameter_specs(model.config)) {
+    const sentemb::NamedTensor* t = file.find(spec.name);
+    FUZZ_CHECK(t != nullptr && t->shape == spec.shape);
+    FUZZ_CHECK(static_cast<std::int64_t>(t->data.size()) == spec.size);
+    FUZZ_CHECK(std::memcmp(t->data.data(), model.parameters.data() + spec.offset,
+                           t->data.size() * sizeof(float)) == 0);
+  }
+  // A loaded model saves and loads back to the same parameters.
+  const std::string saved = sentemb::serialize_tensor_file(sentemb::model_to_tensor_file(model));
+  const sentemb::Model again =
+      sentemb::model_from_tensor_file(sentemb::parse_tensor_file(saved, "fuzz-resave"), "resave");
+  FUZZ_CHECK(again.config.to_json() == model.config.to_json());
+  FUZZ_CHECK(again.parameters.size() == model.parameters.size());
+  FUZZ_CHECK(std::memcmp(again.parameters.data(), model.parameters.data(),
+                         model.parameters.size() * sizeof(float)) == 0);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  load(bytes);
+  if (size >= 8) {
+    std::string fixed(bytes);
+    const std::uint64_t checksum = sentemb::tensor_file_checksum(bytes.substr(0, size - 8));
+    std::memcpy(fixed.data() + size - 8, &checksum, 8);
+    if (fixed != bytes) load(fixed);
+  }
+  return 0;
+}

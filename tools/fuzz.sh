@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (tests/fuzz) with clang + ASan/UBSan into
+# build-fuzz/, replays every committed regression input, then fuzzes each
+# target for a bounded time starting from its committed seed corpus.
+# Exits non-zero on any crash, sanitizer report, leak, timeout or
+# out-of-memory, and prints the reproducer's path.
+#
+#   tools/fuzz.sh [-t SECONDS] [-r] [TARGET...]
+#     -t SECONDS  fuzzing time per target (default 30, or $FUZZ_SECONDS)
+#     -r          replay the regression inputs only, no fuzzing
+#     TARGET      corpus_reader, model_file, tokenizer (default: all)
+#   Environment: SENTEMB_JOBS  build parallelism (default: nproc)
+#
+# Reproduce a failure:  build-fuzz/tests/fuzz/fuzz_TARGET PATH
+# Minimise it:          build-fuzz/tests/fuzz/fuzz_TARGET -minimize_crash=1 \
+#                         -max_total_time=60 -exact_artifact_path=OUT PATH
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${FUZZ_SECONDS:-30}"
+replay_only=0
+while getopts "t:rh" opt; do
+  case "$opt" in
+    t) seconds="$OPTARG" ;;
+    r) replay_only=1 ;;
+    *) sed -n '2,16p' "$0"; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+all_targets=(corpus_reader model_file tokenizer)
+targets=("$@")
+if (( ${#targets[@]} == 0 )); then targets=("${all_targets[@]}"); fi
+
+bash tools/install-deps.sh
+build="build-fuzz"
+if [[ ! -f "$build/CMakeCache.txt" ]]; then
+  CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSENTEMB_FUZZ=ON -DSENTEMB_TESTS=OFF -DSENTEMB_SANITIZE=ON >/dev/null
+fi
+cmake --build "$build" -j"${SENTEMB_JOBS:-$(nproc)}" \
+  --target "${targets[@]/#/fuzz_}" >"$build/fuzz-build.log" 2>&1 ||
+  { tail -40 "$build/fuzz-build.log"; echo "fuzz: build failed" >&2; exit 1; }
+
+# The library's UBSan checks are recoverable; make the first one fatal.
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1"
+# A small input must never need a gigabyte, nor a second.
+limits=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10)
+out="$build/fuzz-out"
+mkdir -p "$out"
+failed=0
+
+# 1. Every committed regression input, one process each so all are reported.
+replayed=0
+for target in "${targets[@]}"; do
+  dir="tests/fuzz/regressions/$target"
+  [[ -d "$dir" ]] || continue
+  for input in "$dir"/*; do
+    [[ -f "$input" ]] || continue
+    replayed=$((replayed + 1))
+    log="$out/replay-$target-$(basename "$input").log"
+    if "$build/tests/fuzz/fuzz_$target" "${limits[@]}" "$input" >"$log" 2>&1; then
+      echo "fuzz: $target: regression $(basename "$input") ok"
+    else
+      grep -E "ERROR|SUMMARY|runtime error|FUZZ_CHECK|#[0-9]+ " "$log" | head -20 || true
+      echo "fuzz: $target: FAILED on regression input $input (log: $log)"
+      failed=1
+    fi
+  done
+done
+echo "fuzz: replayed $replayed regression inputs"
+
+# 2. Bounded fuzzing from the seed corpus. New inputs go to a scratch corpus
+# under build-fuzz (kept between local runs), never into the committed seeds.
+if (( replay_only == 0 )); then
+  for target in "${targets[@]}"; do
+    work="$build/fuzz-corpus/$target"
+    mkdir -p "$work"
+    dict=()
+    if [[ -f "tests/fuzz/$target.dict" ]]; then dict=(-dict="tests/fuzz/$target.dict"); fi
+    log="$out/fuzz-$target.log"
+    rm -f "$out/$target"-crash-* "$out/$target"-leak-* "$out/$target"-timeout-* \
+      "$out/$target"-oom-* 2>/dev/null || true
+    if "$build/tests/fuzz/fuzz_$target" "${limits[@]}" "${dict[@]}" \
+      -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/$target-" \
+      "$work" "tests/fuzz/corpus/$target" >"$log" 2>&1; then
+      runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
+      cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 || true)
+      echo "fuzz: $target: ok, $runs runs in ${seconds}s, ${cov:-cov: ?}"
+    else
+      grep -E "ERROR|SUMMARY|runtime error|FUZZ_CHECK|#[0-9]+ 0x" "$log" | head -30 || true
+      reproducer=$(grep -oE 'Test unit written to .*' "$log" | sed 's/Test unit written to //' | tail -1)
+      echo "fuzz: $target: FAILED (log: $log)"
+      echo "fuzz: reproducer: ${reproducer:-none written}"
+      echo "fuzz: rerun with: $build/tests/fuzz/fuzz_$target ${reproducer:-INPUT}"
+      failed=1
+    fi
+  done
+fi
+
+if (( failed )); then
+  echo "fuzz: FAILED" >&2
+  exit 1
+fi
+echo "fuzz: all targets passed"
