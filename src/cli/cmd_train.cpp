@@ -75,6 +75,9 @@ void add_train_command(CLI::App& app) {
                   "Directory for checkpoint.semb (written atomically)");
   cmd->add_option("--checkpoint-every", o.checkpoint_every, "Write a checkpoint every N steps");
   cmd->add_flag("--resume", o.resume, "Continue from the checkpoint in --checkpoint-dir");
+  cmd->add_option("--pause-after", o.pause_after,
+                  "Stop after N steps of this session with a checkpoint; continue with --resume "
+                  "(0: off)");
   cmd->add_option("--log", o.log, "JSON-lines log: step, loss terms, lr, throughput, evals");
   cmd->add_option("--log-every", o.log_every, "Log (and print when not a terminal) every N steps");
 
@@ -110,6 +113,9 @@ void add_train_command(CLI::App& app) {
                r.interrupted ? "stopped" : "done", r.steps, r.stop_reason, r.final_loss);
     if (r.best_spearman) fmt::print(stderr, "; best STS spearman {:.2f}", 100 * *r.best_spearman);
     fmt::print(stderr, "\nmodel: {}\n", o.out);
+    if (r.stop_reason == "paused")
+      fmt::print(stderr, "paused: checkpoint written to {}; continue with --resume\n",
+                 o.checkpoint_dir.empty() ? "(no --checkpoint-dir)" : o.checkpoint_dir);
     if (r.interrupted) {
       fmt::print(stderr, "interrupted: checkpoint written to {}; continue with --resume\n",
                  o.checkpoint_dir.empty() ? "(no --checkpoint-dir)" : o.checkpoint_dir);

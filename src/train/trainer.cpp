@@ -289,6 +289,7 @@ TrainResult run_training(const TrainOptions& o,
   std::vector<std::int64_t> groups;
   stop_requested = false;
   result.stop_reason = "epochs";
+  const std::int64_t first_step = step;
   auto window_start = std::chrono::steady_clock::now();
   std::int64_t window_steps = 0;
   double pairs_per_second = 0;
@@ -296,6 +297,10 @@ TrainResult run_training(const TrainOptions& o,
     if (stop_requested) {
       result.interrupted = true;
       result.stop_reason = "interrupted";
+      break;
+    }
+    if (o.pause_after > 0 && step - first_step >= o.pause_after) {
+      result.stop_reason = "paused";
       break;
     }
     if (o.max_minutes > 0 && elapsed() >= o.max_minutes * 60) {
@@ -335,7 +340,8 @@ TrainResult run_training(const TrainOptions& o,
     const float value = loss.forward(eb);
     if (!std::isfinite(value))
       throw NumericError(fmt::format(
-          "the loss became {} at step {}; training stopped. {}", value, step + 1,
+          "the loss became {} at step {}; training stopped. {}",
+          std::isnan(value) ? "NaN" : "infinite", step + 1,
           checkpoint_path.empty()
               ? std::string("No checkpoint was being written.")
               : fmt::format("The last good checkpoint is kept in {}.", checkpoint_path)));
@@ -398,7 +404,8 @@ TrainResult run_training(const TrainOptions& o,
   if (step >= total_steps && o.max_steps > 0 && total_steps == o.max_steps)
     result.stop_reason = "max-steps";
 
-  if (!result.interrupted) {
+  const bool paused = result.interrupted || result.stop_reason == "paused";
+  if (!paused) {
     TrainProgress final_progress;
     final_progress.step = step;
     final_progress.total_steps = total_steps;

@@ -60,7 +60,9 @@ struct TrainOptions {
   std::string checkpoint_dir;  // checkpoint.semb written here every checkpoint_every steps
   std::int64_t checkpoint_every = 500;
   bool resume = false;
-  std::string log;  // JSON-lines log
+  std::int64_t pause_after = 0;  // > 0: stop after this many steps of this session, with a
+                                 // checkpoint, to be continued with resume
+  std::string log;               // JSON-lines log
   std::int64_t log_every = 50;
 };
 
@@ -78,7 +80,7 @@ struct TrainResult {
   double final_loss = 0;
   std::optional<double> best_spearman;
   bool interrupted = false;  // by SIGINT / SIGTERM: a checkpoint was written
-  std::string stop_reason;   // "epochs", "max-steps", "max-minutes", "interrupted"
+  std::string stop_reason;   // "epochs", "max-steps", "max-minutes", "interrupted", "paused"
 };
 
 // Throws InputError (bad corpus line), UsageError (bad options), IoError (an
