@@ -9,4 +9,8 @@ namespace sentemb::nn {
 void embedding_forward(float* x, const int* ids, const float* tok_emb, const float* pos_emb, int B,
                        int T, int C);
 
+// The same for packed rows: x[r,:] = tok_emb[ids[r], :] + pos_emb[positions[r], :], x: (N, C).
+void embedding_forward_rows(float* x, const int* ids, const int* positions, const float* tok_emb,
+                            const float* pos_emb, int N, int C);
+
 }  // namespace sentemb::nn

@@ -40,13 +40,13 @@ void pooling_backward(Pooling pooling, const float* dout, const int* lengths, co
   }
 }
 
-void embedding_backward(const float* dx, const int* ids, float* dtok_emb, float* dpos_emb, int B,
-                        int T, int C) {
+void embedding_backward_rows(const float* dx, const int* ids, const int* positions, float* dtok_emb,
+                             float* dpos_emb, int N, int C) {
   // Serial over rows: two rows with the same token id would race.
-  for (int bt = 0; bt < B * T; ++bt) {
-    const float* g = dx + std::int64_t(bt) * C;
-    float* tok = dtok_emb + std::int64_t(ids[bt]) * C;
-    float* pos = dpos_emb + std::int64_t(bt % T) * C;
+  for (int r = 0; r < N; ++r) {
+    const float* g = dx + std::int64_t(r) * C;
+    float* tok = dtok_emb + std::int64_t(ids[r]) * C;
+    float* pos = dpos_emb + std::int64_t(positions[r]) * C;
     for (int c = 0; c < C; ++c) {
       tok[c] += g[c];
       pos[c] += g[c];

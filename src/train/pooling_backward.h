@@ -14,8 +14,8 @@ void l2_normalize_backward(const float* y, const float* norms, const float* dy, 
 void pooling_backward(Pooling pooling, const float* dout, const int* lengths, const int* argmax,
                       float* dh, int B, int T, int C);
 
-// dtok_emb[ids[b,t]] += dx[b,t]; dpos_emb[t] += dx[b,t]. dx: (B, T, C).
-void embedding_backward(const float* dx, const int* ids, float* dtok_emb, float* dpos_emb, int B,
-                        int T, int C);
+// dtok_emb[ids[r]] += dx[r]; dpos_emb[positions[r]] += dx[r] for packed rows dx: (N, C).
+void embedding_backward_rows(const float* dx, const int* ids, const int* positions, float* dtok_emb,
+                             float* dpos_emb, int N, int C);
 
 }  // namespace sentemb::train

@@ -38,8 +38,11 @@ TrainingEncoder::TrainingEncoder(const ModelConfig& config, int max_sequences, D
   const std::size_t S = max_sequences, T = config.max_len, N = S * T, C = config.dim,
                     F = config.ffn_dim, P = S * config.heads * T * T;
   ids_.resize(N);
+  positions_.resize(N);
   lengths_.resize(S);
+  offsets_.resize(S);
   key_mask_.resize(N);
+  padded_.resize(N * 3 * C);
   emb_mask_.resize(N * C);
   layers_.resize(config.layers);
   for (auto& l : layers_) {
@@ -69,6 +72,7 @@ TrainingEncoder::TrainingEncoder(const ModelConfig& config, int max_sequences, D
   lnf_.resize(N * C);
   lnf_mean_.resize(N);
   lnf_var_.resize(N);
+  lnf_padded_.resize(N * C);
   pooled_.resize(S * C);
   argmax_.resize(S * C);
   norms_.resize(S);
@@ -78,7 +82,23 @@ TrainingEncoder::TrainingEncoder(const ModelConfig& config, int max_sequences, D
   dnarrow_.resize(N * C);
   dwide_.resize(N * std::max(F, C));
   dqkv_.resize(N * 3 * C);
+  dqkv_padded_.resize(N * 3 * C);
   dpooled_.resize(S * C);
+}
+
+void TrainingEncoder::scatter(const float* packed, float* padded, int width) const {
+  for (int b = 0; b < B_; ++b) {
+    const std::int64_t real = std::int64_t(lengths_[b]) * width, row = std::int64_t(T_) * width;
+    float* dst = padded + b * row;
+    std::copy_n(packed + std::int64_t(offsets_[b]) * width, real, dst);
+    std::fill(dst + real, dst + row, 0.0f);
+  }
+}
+
+void TrainingEncoder::gather(const float* padded, float* packed, int width) const {
+  for (int b = 0; b < B_; ++b)
+    std::copy_n(padded + std::int64_t(b) * T_ * width, std::int64_t(lengths_[b]) * width,
+                packed + std::int64_t(offsets_[b]) * width);
 }
 
 // x_out = x + drop(branch): the residual add, with the branch's dropout when on.
@@ -94,23 +114,28 @@ void TrainingEncoder::forward(const float* parameters,
                               std::uint64_t dropout_seed) {
   const auto p = bind_parameters(config_, const_cast<float*>(parameters));
   const int B = static_cast<int>(batch.size());
-  int T = 1;
-  for (const auto* s : batch) T = std::max<int>(T, static_cast<int>(s->size()));
-  const int C = config_.dim, N = B * T;
+  int T = 1, N = 0;
+  for (int b = 0; b < B; ++b) {
+    lengths_[b] = static_cast<int>(batch[b]->size());
+    offsets_[b] = N;
+    N += lengths_[b];
+    T = std::max(T, lengths_[b]);
+  }
+  const int C = config_.dim;
   const std::int64_t NC = std::int64_t(N) * C, NF = std::int64_t(N) * config_.ffn_dim;
   B_ = B;
   T_ = T;
+  N_ = N;
   for (int b = 0; b < B; ++b) {
-    lengths_[b] = static_cast<int>(batch[b]->size());
-    for (int t = 0; t < T; ++t) {
-      const bool real = t < lengths_[b];
-      ids_[b * T + t] = real ? (*batch[b])[t] : 0;
-      key_mask_[b * T + t] = real ? 0.0f : nn::kMaskedScore;
+    for (int t = 0; t < lengths_[b]; ++t) {
+      ids_[offsets_[b] + t] = (*batch[b])[t];
+      positions_[offsets_[b] + t] = t;
     }
+    for (int t = 0; t < T; ++t) key_mask_[b * T + t] = t < lengths_[b] ? 0.0f : nn::kMaskedScore;
   }
 
   float* x = layers_[0].x_in.data();
-  nn::embedding_forward(x, ids_.data(), p.tok_emb, p.pos_emb, B, T, C);
+  nn::embedding_forward_rows(x, ids_.data(), positions_.data(), p.tok_emb, p.pos_emb, N, C);
   if (dropout_.embedding > 0)
     dropout_forward(x, x, emb_mask_.data(), NC, dropout_.embedding, site_seed(dropout_seed, 0, 0));
 
@@ -120,7 +145,8 @@ void TrainingEncoder::forward(const float* parameters,
     // x_mid = x_in + drop(Attention(LN1(x_in)) · Wproj + bproj)
     layernorm_.forward_training(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1.data(), l.ln1_mean.data(),
                                 l.ln1_var.data(), N);
-    qkv_.forward(l.ln1.data(), w.qkv_w, w.qkv_b, l.qkv.data(), N);
+    qkv_.forward(l.ln1.data(), w.qkv_w, w.qkv_b, dqkv_.data(), N);  // (N, 3C) packed scratch
+    scatter(dqkv_.data(), l.qkv.data(), 3 * C);
     attention_.scores_softmax(l.qkv.data(), key_mask_.data(), l.probs.data(), B, T);
     const float* used = l.probs.data();
     if (dropout_.attention > 0) {
@@ -129,7 +155,8 @@ void TrainingEncoder::forward(const float* parameters,
                       site_seed(dropout_seed, li, 1));
       used = l.probs_used.data();
     }
-    attention_.context(used, l.qkv.data(), l.ctx.data(), B, T);
+    attention_.context(used, l.qkv.data(), padded_.data(), B, T);
+    gather(padded_.data(), l.ctx.data(), C);
     proj_.forward(l.ctx.data(), w.proj_w, w.proj_b, dbranch_.data(), N);
     add_branch(l.x_in.data(), dbranch_.data(), l.attn_mask.data(), l.x_mid.data(), NC,
                site_seed(dropout_seed, li, 2));
@@ -145,7 +172,8 @@ void TrainingEncoder::forward(const float* parameters,
   }
   layernorm_.forward_training(x_final_.data(), p.lnf_w, p.lnf_b, lnf_.data(), lnf_mean_.data(),
                               lnf_var_.data(), N);
-  nn::pooling_forward(config_.pooling, pooled_.data(), lnf_.data(), lengths_.data(), B, T, C,
+  scatter(lnf_.data(), lnf_padded_.data(), C);
+  nn::pooling_forward(config_.pooling, pooled_.data(), lnf_padded_.data(), lengths_.data(), B, T, C,
                       argmax_.data());
   if (config_.normalize)
     nn::l2_normalize_forward(out_.data(), pooled_.data(), norms_.data(), B, C);
@@ -157,7 +185,7 @@ void TrainingEncoder::forward(const float* parameters,
 void TrainingEncoder::backward(const float* parameters, const float* dout, float* grads) {
   const auto p = bind_parameters(config_, const_cast<float*>(parameters));
   const auto g = bind_parameters(config_, grads);
-  const int B = B_, T = T_, C = config_.dim, N = B * T;
+  const int B = B_, T = T_, C = config_.dim, N = N_;
   const std::int64_t NC = std::int64_t(N) * C, NF = std::int64_t(N) * config_.ffn_dim;
 
   // Head: L2 normalisation, pooling, final LayerNorm.
@@ -166,9 +194,10 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
     l2_normalize_backward(out_.data(), norms_.data(), dout, dpooled_.data(), B, C);
   else
     std::copy_n(dout, std::int64_t(B) * C, dpooled_.data());
-  std::fill_n(dnarrow_.data(), NC, 0.0f);
+  std::fill_n(lnf_padded_.data(), std::int64_t(B) * T * C, 0.0f);
   pooling_backward(config_.pooling, dpooled_.data(), lengths_.data(), argmax_.data(),
-                   dnarrow_.data(), B, T, C);
+                   lnf_padded_.data(), B, T, C);
+  gather(lnf_padded_.data(), dnarrow_.data(), C);
   std::fill_n(dx_.data(), NC, 0.0f);
   layernorm_backward_.backward(x_final_.data(), p.lnf_w, p.lnf_b, lnf_mean_.data(), lnf_var_.data(),
                                dnarrow_.data(), dx_.data(), g.lnf_w, g.lnf_b, N);
@@ -201,9 +230,11 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
     proj_backward_.backward(l.ctx.data(), w.proj_w, dbranch, dnarrow_.data(), false, gw.proj_w,
                             gw.proj_b, N);
     const bool attn_dropout = dropout_.attention > 0;
+    scatter(dnarrow_.data(), padded_.data(), C);
     attention_backward_.backward(
         l.qkv.data(), l.probs.data(), attn_dropout ? l.probs_used.data() : l.probs.data(),
-        attn_dropout ? l.probs_mask.data() : nullptr, dnarrow_.data(), dqkv_.data(), B, T);
+        attn_dropout ? l.probs_mask.data() : nullptr, padded_.data(), dqkv_padded_.data(), B, T);
+    gather(dqkv_padded_.data(), dqkv_.data(), 3 * C);
     qkv_backward_.backward(l.ln1.data(), w.qkv_w, dqkv_.data(), dnarrow_.data(), false, gw.qkv_w,
                            gw.qkv_b, N);
     layernorm_backward_.backward(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1_mean.data(),
@@ -211,7 +242,7 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
                                  N);
   }
   if (dropout_.embedding > 0) dropout_backward(dx_.data(), dx_.data(), emb_mask_.data(), NC);
-  embedding_backward(dx_.data(), ids_.data(), g.tok_emb, g.pos_emb, B, T, C);
+  embedding_backward_rows(dx_.data(), ids_.data(), positions_.data(), g.tok_emb, g.pos_emb, N, C);
 }
 
 }  // namespace sentemb::train

@@ -4,6 +4,12 @@
 // Layer by layer the math is that of encoder_forward.h; here GELU is not fused
 // (its input is kept), residual branches may be dropped out, and LayerNorm saves
 // its statistics.
+//
+// Rows are PACKED: the N real tokens of the batch, sentence after sentence, with
+// no padding. Every per-token layer (LayerNorm, linear, GELU, dropout) runs on
+// those N rows only; attention alone needs the padded (B, T, ·) layout, so qkv is
+// scattered into it and the context gathered back. Training batches mix lengths
+// (anchors, positives, negatives), so this skips the padding's share of the FLOPs.
 #pragma once
 
 #include <cstdint>
@@ -43,10 +49,15 @@ class TrainingEncoder {
   void add_branch(const float* x, float* branch, float* mask, float* x_out, std::int64_t n,
                   std::uint64_t seed) const;
 
-  struct Layer {  // saved activations of one block, capacity N = max_sequences · max_len rows
+  // Packed rows (N, W) <-> padded (B, T, W); scatter zeroes the padding.
+  void scatter(const float* packed, float* padded, int width) const;
+  void gather(const float* padded, float* packed, int width) const;
+
+  struct Layer {  // saved activations of one block; N packed rows (capacity max_sequences ·
+                  // max_len)
     std::vector<float> x_in;                    // (N, C) residual stream entering the block
     std::vector<float> ln1, ln1_mean, ln1_var;  // (N, C), (N), (N)
-    std::vector<float> qkv;                     // (N, 3C)
+    std::vector<float> qkv;                     // (B, T, 3C) padded, as attention reads it
     std::vector<float> probs;                   // (B, NH, T, T) softmax output
     std::vector<float> probs_used;              // (B, NH, T, T) after attention dropout
     std::vector<float> probs_mask;              // (B, NH, T, T) attention dropout mask
@@ -71,21 +82,25 @@ class TrainingEncoder {
   Gelu gelu_;
 
   // The last forward's shape and inputs.
-  int B_ = 0, T_ = 0;
-  std::vector<int> ids_;         // (B, T)
+  int B_ = 0, T_ = 0, N_ = 0;    // sentences, padded length, real tokens
+  std::vector<int> ids_;         // (N) token ids, packed
+  std::vector<int> positions_;   // (N) position of each packed row in its sentence
   std::vector<int> lengths_;     // (B)
+  std::vector<int> offsets_;     // (B) first packed row of each sentence
   std::vector<float> key_mask_;  // (B, T)
   std::vector<float> emb_mask_;  // (N, C) embedding dropout mask
+  std::vector<float> padded_;    // (B, T, 3C) scratch for scatter / gather
   std::vector<Layer> layers_;
   std::vector<float> x_final_;                   // (N, C) stream after the last block
   std::vector<float> lnf_, lnf_mean_, lnf_var_;  // (N, C), (N), (N)
+  std::vector<float> lnf_padded_;                // (B, T, C) for pooling
   std::vector<float> pooled_;                    // (B, C) before normalisation
   std::vector<int> argmax_;                      // (B, C) max pooling winners
   std::vector<float> norms_;                     // (B)
   std::vector<float> out_;                       // (B, C) the returned vectors
 
   // Backward scratch.
-  std::vector<float> dx_, dbranch_, dwide_, dnarrow_, dqkv_, dpooled_;
+  std::vector<float> dx_, dbranch_, dwide_, dnarrow_, dqkv_, dqkv_padded_, dpooled_;
 };
 
 }  // namespace sentemb::train
