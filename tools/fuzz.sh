@@ -48,7 +48,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1"
 limits=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10)
 out="$build/fuzz-out"
 mkdir -p "$out"
-failed=0
+passes=0
+failures=0
 
 # 1. Every committed regression input, one process each so all are reported.
 replayed=0
@@ -61,10 +62,11 @@ for target in "${targets[@]}"; do
     log="$out/replay-$target-$(basename "$input").log"
     if "$build/tests/fuzz/fuzz_$target" "${limits[@]}" "$input" >"$log" 2>&1; then
       echo "fuzz: $target: regression $(basename "$input") ok"
+      passes=$((passes + 1))
     else
       grep -E "ERROR|SUMMARY|runtime error|FUZZ_CHECK|#[0-9]+ " "$log" | head -20 || true
       echo "fuzz: $target: FAILED on regression input $input (log: $log)"
-      failed=1
+      failures=$((failures + 1))
     fi
   done
 done
@@ -87,19 +89,18 @@ if (( replay_only == 0 )); then
       runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
       cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 || true)
       echo "fuzz: $target: ok, $runs runs in ${seconds}s, ${cov:-cov: ?}"
+      passes=$((passes + 1))
     else
       grep -E "ERROR|SUMMARY|runtime error|FUZZ_CHECK|#[0-9]+ 0x" "$log" | head -30 || true
       reproducer=$(grep -oE 'Test unit written to .*' "$log" | sed 's/Test unit written to //' | tail -1)
       echo "fuzz: $target: FAILED (log: $log)"
       echo "fuzz: reproducer: ${reproducer:-none written}"
       echo "fuzz: rerun with: $build/tests/fuzz/fuzz_$target ${reproducer:-INPUT}"
-      failed=1
+      failures=$((failures + 1))
     fi
   done
 fi
 
-if (( failed )); then
-  echo "fuzz: FAILED" >&2
-  exit 1
-fi
-echo "fuzz: all targets passed"
+# One closing line: each regression input and each fuzzing run counts once.
+echo "fuzz: $passes passed, $failures failed"
+if (( failures > 0 )); then exit 1; fi
