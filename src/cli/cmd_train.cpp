@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "cli/commands.h"
 #include "cli/model_size_options.h"
 #include "cli/progress.h"
@@ -112,7 +114,8 @@ void add_train_command(CLI::App& app) {
     fmt::print(stderr, "{} after {} steps ({}); final loss {:.4f}",
                r.interrupted ? "stopped" : "done", r.steps, r.stop_reason, r.final_loss);
     if (r.best_spearman) fmt::print(stderr, "; best STS spearman {:.2f}", 100 * *r.best_spearman);
-    fmt::print(stderr, "\nmodel: {}\n", o.out);
+    fmt::print(stderr, "\n");
+    if (std::filesystem::exists(o.out)) fmt::print(stderr, "model: {}\n", o.out);
     if (r.stop_reason == "paused")
       fmt::print(stderr, "paused: checkpoint written to {}; continue with --resume\n",
                  o.checkpoint_dir.empty() ? "(no --checkpoint-dir)" : o.checkpoint_dir);

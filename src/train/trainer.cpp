@@ -139,6 +139,7 @@ void install_train_signal_handlers() {
 TrainResult run_training(const TrainOptions& o,
                          const std::function<void(const TrainProgress&)>& on_progress) {
   validate(o);
+  stop_requested = false;  // a signal from here on stops the run (at the first step boundary)
   const auto started = std::chrono::steady_clock::now();
   const int threads = o.threads > 0
                           ? o.threads
@@ -287,7 +288,6 @@ TrainResult run_training(const TrainOptions& o,
   std::vector<const std::vector<int>*> seqs;
   std::vector<float> labels;
   std::vector<std::int64_t> groups;
-  stop_requested = false;
   result.stop_reason = "epochs";
   const std::int64_t first_step = step;
   auto window_start = std::chrono::steady_clock::now();
