@@ -67,7 +67,8 @@ Model model_from_tensor_file(const TensorFile& file, const std::string& source) 
   for (const auto& t : file.tensors) {
     const bool known = std::any_of(specs.begin(), specs.end(),
                                    [&](const TensorSpec& s) { return s.name == t.name; });
-    if (!known && t.name.rfind("adam.", 0) != 0)
+    // Checkpoints add optimiser state ("adam.*") and averaged weights ("ema.*").
+    if (!known && t.name.rfind("adam.", 0) != 0 && t.name.rfind("ema.", 0) != 0)
       throw ModelFileError(fmt::format("{}: unexpected tensor '{}'", source, t.name));
   }
   return model;

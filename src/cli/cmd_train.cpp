@@ -65,6 +65,9 @@ void add_train_command(CLI::App& app) {
       "AdamW decoupled weight decay (matrices only; not biases, LayerNorm, embeddings)");
   cmd->add_option("--dropout", o.dropout, "Dropout on embeddings, attention and residual branches");
   cmd->add_option("--clip", o.clip, "Global gradient-norm clip (0: off)");
+  cmd->add_option("--ema", o.ema,
+                  "Keep an exponential moving average of the weights with this decay (e.g. "
+                  "0.999); evaluation and the written model use it (0: off)");
   cmd->add_option("--seed", o.seed, "Random seed (initialisation, data order, dropout)");
   cmd->add_option("--threads", o.threads, "CPU threads (0: all cores)");
   cmd->add_option("--epochs", o.epochs, "Passes over the training data");

@@ -54,6 +54,7 @@ void save_checkpoint(const Checkpoint& c, const std::string& path) {
   const std::int64_t n = static_cast<std::int64_t>(c.adam_m.size());
   file.tensors.push_back({"adam.m", {n}, c.adam_m});
   file.tensors.push_back({"adam.v", {n}, c.adam_v});
+  if (!c.ema.empty()) file.tensors.push_back({"ema.params", {n}, c.ema});
   write_file_atomically(path, serialize_tensor_file(file));
 }
 
@@ -82,6 +83,11 @@ Checkpoint load_checkpoint(const std::string& path) {
     if (!t || t->data.size() != c.model.parameters.size())
       throw ModelFileError(fmt::format("{}: missing or mis-sized tensor '{}'", path, name));
     *dst = t->data;
+  }
+  if (const NamedTensor* t = file.find("ema.params")) {
+    if (t->data.size() != c.model.parameters.size())
+      throw ModelFileError(fmt::format("{}: mis-sized tensor 'ema.params'", path));
+    c.ema = t->data;
   }
   return c;
 }

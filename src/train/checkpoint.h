@@ -19,6 +19,7 @@ struct Checkpoint {
   std::int64_t total_steps = 0;  // the schedule's length
   std::int64_t adam_step = 0;
   std::vector<float> adam_m, adam_v;  // (parameter_count)
+  std::vector<float> ema;             // (parameter_count) averaged weights, or empty
   std::string batcher_state;
   std::optional<double> best_spearman;
   double elapsed_seconds = 0;

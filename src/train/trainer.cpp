@@ -66,12 +66,12 @@ void check_writable(const std::string& path) {
 std::string run_fingerprint(const TrainOptions& o) {
   nlohmann::json sources = nlohmann::json::array();
   for (const auto& s : o.sources) sources.push_back({s.path, to_string(s.format), s.weight});
-  return nlohmann::json{{"sources", sources},      {"groups", o.group_files},
-                        {"loss", o.loss},          {"batch", o.batch},
-                        {"seed", o.seed},          {"lr", o.lr},
-                        {"epochs", o.epochs},      {"max_steps", o.max_steps},
-                        {"dropout", o.dropout},    {"temperature", o.temperature},
-                        {"symmetric", o.symmetric}}
+  return nlohmann::json{{"sources", sources},       {"groups", o.group_files},
+                        {"loss", o.loss},           {"batch", o.batch},
+                        {"seed", o.seed},           {"lr", o.lr},
+                        {"epochs", o.epochs},       {"max_steps", o.max_steps},
+                        {"dropout", o.dropout},     {"temperature", o.temperature},
+                        {"symmetric", o.symmetric}, {"ema", o.ema}}
       .dump();
 }
 
@@ -234,6 +234,15 @@ TrainResult run_training(const TrainOptions& o,
     elapsed_before = resumed->elapsed_seconds;
     best = resumed->best_spearman;
   }
+  // Averaged weights (Polyak / EMA): what gets evaluated and written when --ema is on.
+  std::vector<float> ema;
+  if (o.ema > 0) ema = resumed && !resumed->ema.empty() ? resumed->ema : model.parameters;
+  auto output_model = [&] {
+    if (ema.empty()) return model;
+    Model averaged = model;
+    averaged.parameters = ema;
+    return averaged;
+  };
   LrScheduleOptions so;
   so.peak_lr = o.lr;
   so.total_steps = total_steps;
@@ -245,7 +254,8 @@ TrainResult run_training(const TrainOptions& o,
   train::TrainingEncoder encoder(config, 3 * o.batch, {o.dropout, o.dropout, o.dropout});
   std::optional<StsEvaluator> evaluator;
   if (!o.eval_sts.empty())
-    evaluator.emplace(o.eval_sts, tokenizer, config, model.parameters.data(), threads);
+    evaluator.emplace(o.eval_sts, tokenizer, config,
+                      ema.empty() ? model.parameters.data() : ema.data(), threads);
 
   auto elapsed = [&] {
     return elapsed_before +
@@ -259,6 +269,7 @@ TrainResult run_training(const TrainOptions& o,
                         adam.step_count(),
                         adam.m(),
                         adam.v(),
+                        ema,
                         batcher.save_state(),
                         best,
                         elapsed(),
@@ -272,7 +283,7 @@ TrainResult run_training(const TrainOptions& o,
     const bool improved = !best || rho > *best;
     if (improved) {
       best = rho;
-      save_model(model, o.out);
+      save_model(output_model(), o.out);
     }
     if (log)
       log << nlohmann::json{{"step", step},
@@ -365,6 +376,13 @@ TrainResult run_training(const TrainOptions& o,
           step, static_cast<std::int64_t>(elapsed() / (o.max_minutes * 60) * total_steps));
     const float lr = schedule.lr_at(std::min(schedule_step, total_steps - 1));
     adam.step(model.parameters.data(), grads.data(), lr);
+    if (!ema.empty()) {
+      // Early on the average would be dominated by the initialisation: ramp the decay up.
+      const float decay = std::min(o.ema, (1.0f + step) / (10.0f + step));
+#pragma omp parallel for schedule(static)
+      for (std::size_t i = 0; i < n; ++i)
+        ema[i] = decay * ema[i] + (1.0f - decay) * model.parameters[i];
+    }
     ++step;
     ++window_steps;
     result.final_loss = value;
@@ -411,10 +429,10 @@ TrainResult run_training(const TrainOptions& o,
     final_progress.total_steps = total_steps;
     final_progress.elapsed_seconds = elapsed();
     evaluate(final_progress);
-    if (!evaluator) save_model(model, o.out);
+    if (!evaluator) save_model(output_model(), o.out);
     if (on_progress && final_progress.eval_spearman) on_progress(final_progress);
   } else if (!evaluator) {
-    save_model(model, o.out);  // without evaluation, the last weights are the model
+    save_model(output_model(), o.out);  // without evaluation, the last weights are the model
   }
   write_checkpoint();
   result.steps = step;

@@ -45,6 +45,8 @@ struct TrainOptions {
   float weight_decay = 0.01f;
   float dropout = 0.1f;
   float clip = 1.0f;  // global gradient-norm clip; <= 0: off
+  float ema = 0.0f;   // > 0: keep an exponential moving average of the weights with this
+                      // decay; evaluation and the written model use the averaged weights
   std::uint64_t seed = 42;
   int threads = 0;  // 0: all cores
 
