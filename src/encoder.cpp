@@ -42,8 +42,6 @@ struct Encoder::Impl {
       : model(std::move(m)), tokenizer(Tokenizer::from_bytes(model.tokenizer_model)), options(o) {
     if (options.batch_size < 1)
       throw UsageError(fmt::format("batch size must be >= 1, got {}", options.batch_size));
-    if (options.precision == Precision::kInt8)
-      throw UsageError("int8 precision is not available yet; use fp32 or bf16");
     if (tokenizer.vocab_size() != model.config.vocab_size)
       throw ModelFileError(fmt::format("tokenizer has {} pieces but the model config says {}",
                                        tokenizer.vocab_size(), model.config.vocab_size));

@@ -7,17 +7,30 @@
 
 namespace sentemb {
 
+namespace {
+
+nn::LinearOptions linear_options(bool gelu, bool accumulate, Precision precision) {
+  nn::LinearOptions options;
+  options.gelu = gelu;
+  options.accumulate = accumulate;
+  options.bf16 = precision == Precision::kBf16;
+  options.int8 = precision == Precision::kInt8;
+  return options;
+}
+
+}  // namespace
+
 EncoderForward::EncoderForward(const ModelConfig& config, const float* parameters,
                                Precision precision, int max_batch)
     : config_(config),
       params_(bind_parameters(config, const_cast<float*>(parameters))),
-      bf16_(precision == Precision::kBf16),
+      precision_(precision),
       max_batch_(max_batch),
       layernorm_(config.dim, config.layernorm_eps),
-      qkv_(config.dim, 3 * config.dim, {false, false, bf16_}),
-      proj_(config.dim, config.dim, {false, true, bf16_}),
-      fc1_(config.dim, config.ffn_dim, {true, false, bf16_}),
-      fc2_(config.ffn_dim, config.dim, {false, true, bf16_}),
+      qkv_(config.dim, 3 * config.dim, linear_options(false, false, precision)),
+      proj_(config.dim, config.dim, linear_options(false, true, precision)),
+      fc1_(config.dim, config.ffn_dim, linear_options(true, false, precision)),
+      fc2_(config.ffn_dim, config.dim, linear_options(false, true, precision)),
       attention_(config.dim, config.heads) {
   const std::int64_t BT = std::int64_t(max_batch) * config.max_len, C = config.dim,
                      F = config.ffn_dim, T = config.max_len;
@@ -29,7 +42,7 @@ EncoderForward::EncoderForward(const ModelConfig& config, const float* parameter
   qkv_buf_.resize(BT * 3 * C);
   probs_.resize(std::int64_t(max_batch) * config.heads * T * T);
   ffn_.resize(BT * F);
-  if (bf16_) {
+  if (precision == Precision::kBf16) {
     bf16_in_.resize(BT * std::max(C, F));
     for (const auto& b : params_.blocks) {
       for (auto [w, n] : {std::pair{b.qkv_w, 3 * C * C}, std::pair{b.proj_w, C * C},
@@ -39,16 +52,39 @@ EncoderForward::EncoderForward(const ModelConfig& config, const float* parameter
       }
     }
   }
+  if (precision == Precision::kInt8) {
+    int8_in_.resize(BT * std::max(C, F));
+    int8_in_scales_.resize(BT);
+    int8_acc_.resize(BT * std::max(3 * C, F));
+    const int qmax = nn::weight_qmax();
+    for (const auto& b : params_.blocks) {
+      const int c = config.dim, f = config.ffn_dim;
+      int8_weights_.push_back(nn::quantize_weights(b.qkv_w, c, 3 * c, qmax));  // (C, 3C)
+      int8_weights_.push_back(nn::quantize_weights(b.proj_w, c, c, qmax));     // (C, C)
+      int8_weights_.push_back(nn::quantize_weights(b.fc1_w, c, f, qmax));      // (C, F)
+      int8_weights_.push_back(nn::quantize_weights(b.fc2_w, f, c, qmax));      // (F, C)
+    }
+  }
 }
 
-const void* EncoderForward::weight(const float* w, std::size_t index) const {
-  return bf16_ ? static_cast<const void*>(bf16_weights_[index].data()) : w;
-}
-
-const void* EncoderForward::input(const float* x, std::int64_t n) {
-  if (!bf16_) return x;
-  nn::to_bf16(x, bf16_in_.data(), n);
-  return bf16_in_.data();
+void EncoderForward::linear(const nn::Linear& layer, const float* x, const float* w,
+                            std::size_t index, const float* b, float* y, int N) {
+  switch (precision_) {
+    case Precision::kFp32:
+      layer.forward(x, w, b, y, N);
+      return;
+    case Precision::kBf16:
+      nn::to_bf16(x, bf16_in_.data(), std::size_t(N) * layer.in());
+      layer.forward(bf16_in_.data(), bf16_weights_[index].data(), b, y, N);
+      return;
+    case Precision::kInt8: {
+      nn::quantize_rows(x, N, layer.in(), int8_in_.data(), int8_in_scales_.data());
+      const auto& q = int8_weights_[index];
+      layer.forward_int8(int8_in_.data(), int8_in_scales_.data(), q.values.data(), q.scales.data(),
+                         b, y, int8_acc_.data(), N);
+      return;
+    }
+  }
 }
 
 void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, float* out,
@@ -56,7 +92,7 @@ void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, 
   const int B = static_cast<int>(batch.size());
   int T = 1;
   for (const auto* s : batch) T = std::max<int>(T, static_cast<int>(s->size()));
-  const int C = config_.dim, F = config_.ffn_dim, N = B * T;
+  const int C = config_.dim, N = B * T;
 
   // Pad to T with id 0; padded keys are masked out of every attention row, and
   // pooling reads only real positions, so padding never changes a sentence's vector.
@@ -73,18 +109,14 @@ void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, 
 
   for (std::size_t l = 0; l < params_.blocks.size(); ++l) {
     const auto& p = params_.blocks[l];
-    const std::size_t w = 4 * l;  // index of this block's first bf16 weight
+    const std::size_t w = 4 * l;  // index of this block's first converted weight
     layernorm_.forward(x_.data(), p.ln1_w, p.ln1_b, h_.data(), N);
-    qkv_.forward(input(h_.data(), std::int64_t(N) * C), weight(p.qkv_w, w), p.qkv_b,
-                 qkv_buf_.data(), N);
+    linear(qkv_, h_.data(), p.qkv_w, w, p.qkv_b, qkv_buf_.data(), N);  // (B, T, 3C)
     attention_.forward(qkv_buf_.data(), key_mask_.data(), probs_.data(), h_.data(), B, T);
-    proj_.forward(input(h_.data(), std::int64_t(N) * C), weight(p.proj_w, w + 1), p.proj_b,
-                  x_.data(), N);
+    linear(proj_, h_.data(), p.proj_w, w + 1, p.proj_b, x_.data(), N);  // x += (B, T, C)
     layernorm_.forward(x_.data(), p.ln2_w, p.ln2_b, h_.data(), N);
-    fc1_.forward(input(h_.data(), std::int64_t(N) * C), weight(p.fc1_w, w + 2), p.fc1_b,
-                 ffn_.data(), N);
-    fc2_.forward(input(ffn_.data(), std::int64_t(N) * F), weight(p.fc2_w, w + 3), p.fc2_b,
-                 x_.data(), N);
+    linear(fc1_, h_.data(), p.fc1_w, w + 2, p.fc1_b, ffn_.data(), N);  // (B, T, F)
+    linear(fc2_, ffn_.data(), p.fc2_w, w + 3, p.fc2_b, x_.data(), N);  // x += (B, T, C)
   }
   layernorm_.forward(x_.data(), params_.lnf_w, params_.lnf_b, h_.data(), N);
   nn::pooling_forward(config_.pooling, out, h_.data(), lengths_.data(), B, T, C);

@@ -15,6 +15,7 @@
 #include "nn/attention.h"
 #include "nn/layernorm.h"
 #include "nn/linear.h"
+#include "nn/quantize.h"
 #include "sentemb/encoder.h"
 #include "sentemb/parameters.h"
 
@@ -22,7 +23,9 @@ namespace sentemb {
 
 class EncoderForward {
  public:
-  // `parameters` must outlive this object. bf16 converts the linear weights once here.
+  // `parameters` must outlive this object. bf16 converts the linear weights once
+  // here; int8 quantizes them once here (per output channel, nn/quantize.h) and
+  // quantizes each linear's input per row at every call.
   EncoderForward(const ModelConfig& config, const float* parameters, Precision precision,
                  int max_batch);
   // batch: B token-id sequences (BOS first, 1..max_len ids); out: (B, C).
@@ -30,17 +33,20 @@ class EncoderForward {
   int max_batch() const { return max_batch_; }
 
  private:
-  const void* weight(const float* w, std::size_t index) const;  // fp32 or its bf16 copy
-  const void* input(const float* x, std::int64_t n);            // converts to bf16 if needed
+  // y (N, out) (+)= x (N, in) · W + b in the configured precision; `index` is
+  // the weight's position in the converted copies (4 per block: qkv, proj, fc1, fc2).
+  void linear(const nn::Linear& layer, const float* x, const float* w, std::size_t index,
+              const float* b, float* y, int N);
 
   ModelConfig config_;
   ParameterTensors params_;
-  bool bf16_;
+  Precision precision_;
   int max_batch_;
   nn::LayerNorm layernorm_;
   nn::Linear qkv_, proj_, fc1_, fc2_;
   nn::Attention attention_;
   std::vector<std::vector<std::uint16_t>> bf16_weights_;  // per block: qkv, proj, fc1, fc2
+  std::vector<nn::QuantizedWeights> int8_weights_;        // per block: qkv, proj, fc1, fc2
 
   // Scratch, sized for max_batch × max_len.
   std::vector<int> ids_;                // (B, T)
@@ -52,6 +58,9 @@ class EncoderForward {
   std::vector<float> probs_;            // (B, NH, T, T)
   std::vector<float> ffn_;              // (B, T, F)
   std::vector<std::uint16_t> bf16_in_;  // (B, T, max(C, F)) bf16 copy of a matmul input
+  std::vector<std::int8_t> int8_in_;    // (B, T, max(C, F)) s8 copy of a matmul input
+  std::vector<float> int8_in_scales_;   // (B, T) its per-row scales
+  std::vector<std::int32_t> int8_acc_;  // (B, T, max(3C, F)) s32 matmul result
 };
 
 }  // namespace sentemb

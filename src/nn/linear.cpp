@@ -1,10 +1,28 @@
 #include "nn/linear.h"
 
+#include <stdexcept>
+
 namespace sentemb::nn {
 
-Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out) {
-  const auto in_type = options.bf16 ? dt::bf16 : dt::f32;
+Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), options_(options) {
   const auto M = DNNL_RUNTIME_DIM_VAL;
+  dnnl::primitive_attr attr;
+  auto& ctx = dnnl_context();
+  if (options.int8) {
+    // GELU must see the dequantized value and the sum must see GELU's output;
+    // the int8 path applies GELU in place on y, so it can't also accumulate.
+    if (options.gelu && options.accumulate)
+      throw std::logic_error("int8 Linear: gelu together with accumulate is not supported");
+    // Plain s8 × s8 → s32: with a runtime M oneDNN 2.6 picks its jit int8 GEMM
+    // (VNNI where available); scales, bias and post-ops are applied afterwards.
+    x_md_ = dnnl::memory::desc({M, in}, dt::s8, tag::ab);
+    w_md_ = dnnl::memory::desc({in, out}, dt::s8, tag::ab);
+    y_md_ = dnnl::memory::desc({M, out}, dt::s32, tag::ab);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_md_, w_md_, y_md_), attr, ctx.engine);
+    matmul_prim_ = dnnl::matmul(pd);
+    return;
+  }
+  const auto in_type = options.bf16 ? dt::bf16 : dt::f32;
   x_md_ = dnnl::memory::desc({M, in}, in_type, tag::ab);
   w_md_ = dnnl::memory::desc({in, out}, in_type, tag::ab);
   b_md_ = dnnl::memory::desc({1, out}, dt::f32, tag::ab);
@@ -12,14 +30,13 @@ Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out) {
   dnnl::post_ops ops;
   if (options.gelu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
   if (options.accumulate) ops.append_sum(1.0f);
-  dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
-  auto& ctx = dnnl_context();
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_md_, w_md_, b_md_, y_md_), attr, ctx.engine);
   matmul_prim_ = dnnl::matmul(pd);
 }
 
 void Linear::forward(const void* x, const void* w, const float* b, float* y, int M) const {
+  if (options_.int8) throw std::logic_error("int8 Linear: call forward_int8");
   auto& ctx = dnnl_context();
   const auto in_type = x_md_.data_type();
   dnnl::memory::desc x_md({M, in_}, in_type, tag::ab), y_md({M, out_}, dt::f32, tag::ab);
@@ -28,6 +45,46 @@ void Linear::forward(const void* x, const void* w, const float* b, float* y, int
                                     {DNNL_ARG_BIAS, wrap(b_md_, b)},
                                     {DNNL_ARG_DST, wrap(y_md, y)}});
   ctx.stream.wait();
+}
+
+void Linear::forward_int8(const std::int8_t* x, const float* x_scales, const std::int8_t* w,
+                          const float* w_scales, const float* b, float* y, std::int32_t* acc,
+                          int M) const {
+  if (!options_.int8) throw std::logic_error("Linear: forward_int8 needs options.int8");
+  auto& ctx = dnnl_context();
+  const int N = out_;
+  dnnl::memory::desc x_md({M, in_}, dt::s8, tag::ab), acc_md({M, N}, dt::s32, tag::ab);
+  // acc (M, N) = x (M, K) · w (K, N), exact in s32 (|Σ| ≤ K · 127²).
+  matmul_prim_.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(x_md, x)},
+                                    {DNNL_ARG_WEIGHTS, wrap(w_md_, w)},
+                                    {DNNL_ARG_DST, wrap(acc_md, acc)}});
+  ctx.stream.wait();
+
+  const bool accumulate = options_.accumulate;
+#pragma omp parallel for schedule(static) if (std::int64_t(M) * N > 32768)
+  for (int m = 0; m < M; ++m) {
+    const std::int32_t* a = acc + std::int64_t(m) * N;  // (N)
+    float* yr = y + std::int64_t(m) * N;                // (N)
+    const float xs = x_scales[m];
+    if (accumulate) {
+      for (int n = 0; n < N; ++n) yr[n] += xs * w_scales[n] * static_cast<float>(a[n]) + b[n];
+    } else {
+      for (int n = 0; n < N; ++n) yr[n] = xs * w_scales[n] * static_cast<float>(a[n]) + b[n];
+    }
+  }
+
+  if (options_.gelu) {
+    auto& gelu = gelu_.get({M, N, 0, 0}, [&] {
+      dnnl::memory::desc md({M, N}, dt::f32, tag::ab);
+      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference,
+                                    dnnl::algorithm::eltwise_gelu_erf, md, 0.0f, 0.0f);
+      return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, ctx.engine));
+    });
+    dnnl::memory::desc md({M, N}, dt::f32, tag::ab);
+    auto y_mem = wrap(md, y);
+    gelu.execute(ctx.stream, {{DNNL_ARG_SRC, y_mem}, {DNNL_ARG_DST, y_mem}});
+    ctx.stream.wait();
+  }
 }
 
 }  // namespace sentemb::nn

@@ -3,11 +3,18 @@
 // batch size and sentence length. Post-ops fuse what follows the product:
 // GELU (inference FFN) and/or accumulation into y (residual connections:
 // y += x·W + b).
+//
+// int8 (inference only): x and W are s8 with per-row and per-column scales
+// (nn/quantize.h); the matmul accumulates in s32 and one pass then dequantizes,
+// adds the bias and accumulates, followed by GELU as a oneDNN eltwise. The
+// per-row scales can't be fused into oneDNN 2.6's matmul (binary post-ops need
+// a known M, and output scales are per column at most), hence the extra pass.
 #pragma once
 
 #include <cstdint>
 
 #include "nn/dnnl_context.h"
+#include "nn/shape_cache.h"
 
 namespace sentemb::nn {
 
@@ -15,6 +22,7 @@ struct LinearOptions {
   bool gelu = false;        // y = GELU_erf(x·W + b)
   bool accumulate = false;  // y += (x·W + b)   [applied after gelu]
   bool bf16 = false;        // x and W in bf16, accumulation and y in fp32
+  bool int8 = false;  // x and W in s8 with scales, s32 accumulation, y in fp32; use forward_int8
 };
 
 class Linear {
@@ -22,13 +30,21 @@ class Linear {
   Linear(int in, int out, LinearOptions options);
   // x: (M, in) fp32 (or bf16 when options.bf16), w: (in, out) same type, b: (out) fp32.
   void forward(const void* x, const void* w, const float* b, float* y, int M) const;
+  // options.int8 only. x: (M, in) s8 with x_scales (M); w: (in, out) s8 with
+  // w_scales (out); b: (out); y: (M, out) fp32; acc: (M, out) s32 scratch.
+  //   y[m,n] (+)= GELU?(x_scales[m] · w_scales[n] · Σ_k x[m,k]·w[k,n] + b[n])
+  void forward_int8(const std::int8_t* x, const float* x_scales, const std::int8_t* w,
+                    const float* w_scales, const float* b, float* y, std::int32_t* acc,
+                    int M) const;
   int in() const { return in_; }
   int out() const { return out_; }
 
  private:
   int in_, out_;
+  LinearOptions options_;
   dnnl::memory::desc x_md_, w_md_, b_md_, y_md_;
   dnnl::matmul matmul_prim_;
+  mutable ShapeCache<dnnl::eltwise_forward> gelu_;  // int8: in-place GELU on (M, out), per M
 };
 
 }  // namespace sentemb::nn
