@@ -10,6 +10,19 @@ DnnlContext& dnnl_context() {
   return ctx;
 }
 
+dnnl::matmul make_matmul(const dnnl::memory::desc& src, const dnnl::memory::desc& wei,
+                         const dnnl::memory::desc& dst, float scale, bool accumulate) {
+  dnnl::primitive_attr attr;
+  if (scale != 1.0f) attr.set_output_scales(0, {scale});
+  if (accumulate) {
+    dnnl::post_ops ops;
+    ops.append_sum(1.0f);
+    attr.set_post_ops(ops);
+  }
+  return dnnl::matmul(
+      dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), attr, dnnl_context().engine));
+}
+
 void to_bf16(const float* src, std::uint16_t* dst, std::size_t n) {
 #pragma omp parallel for schedule(static) if (n > 65536)
   for (std::size_t i = 0; i < n; ++i) dst[i] = to_bf16(src[i]);

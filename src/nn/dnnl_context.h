@@ -25,6 +25,11 @@ inline dnnl::memory wrap(const dnnl::memory::desc& md, const void* ptr) {
   return dnnl::memory(md, dnnl_context().engine, const_cast<void*>(ptr));
 }
 
+// A matmul primitive dst = scale · (src · wei), added into dst when accumulate.
+dnnl::matmul make_matmul(const dnnl::memory::desc& src, const dnnl::memory::desc& wei,
+                         const dnnl::memory::desc& dst, float scale = 1.0f,
+                         bool accumulate = false);
+
 // bf16 as the upper half of an IEEE float, rounded to nearest even.
 inline std::uint16_t to_bf16(float f) {
   std::uint32_t bits;

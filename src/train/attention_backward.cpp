@@ -11,14 +11,6 @@ using nn::wrap;
 
 namespace {
 
-dnnl::matmul make_matmul(const dnnl::memory::desc& src, const dnnl::memory::desc& wei,
-                         const dnnl::memory::desc& dst, float scale = 1.0f) {
-  dnnl::primitive_attr attr;
-  if (scale != 1.0f) attr.set_output_scales(0, {scale});
-  return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), attr,
-                                                   nn::dnnl_context().engine));
-}
-
 // (B, NH, T, T) read transposed in its last two dimensions.
 dnnl::memory::desc transposed_probs_md(int B, int NH, int T) {
   return dnnl::memory::desc({B, NH, T, T}, dt::f32,
@@ -35,15 +27,15 @@ AttentionBackward::Prims& AttentionBackward::prims(int B, int T) {
     auto& eng = nn::dnnl_context().engine;
     Prims p;
     // vᵀ has the same strided layout as kᵀ, one third further into qkv.
-    p.dprobs_prim = make_matmul(a.ctx_md(B, T), a.kt_md(B, T), a.probs_md(B, T));
-    p.dv_prim = make_matmul(transposed_probs_md(B, NH, T), a.ctx_md(B, T), a.v_md(B, T));
+    p.dprobs_prim = nn::make_matmul(a.ctx_md(B, T), a.kt_md(B, T), a.probs_md(B, T));
+    p.dv_prim = nn::make_matmul(transposed_probs_md(B, NH, T), a.ctx_md(B, T), a.v_md(B, T));
     dnnl::memory::desc rows_md({std::int64_t(B) * NH * T, T}, dt::f32, tag::ab);
     dnnl::softmax_forward::primitive_desc hint(
         dnnl::softmax_forward::desc(dnnl::prop_kind::forward_training, rows_md, 1), eng);
     p.softmax_prim = dnnl::softmax_backward(dnnl::softmax_backward::primitive_desc(
         dnnl::softmax_backward::desc(rows_md, rows_md, 1), eng, hint));
-    p.dq_prim = make_matmul(a.probs_md(B, T), a.v_md(B, T), a.q_md(B, T), s);
-    p.dk_prim = make_matmul(transposed_probs_md(B, NH, T), a.q_md(B, T), a.q_md(B, T), s);
+    p.dq_prim = nn::make_matmul(a.probs_md(B, T), a.v_md(B, T), a.q_md(B, T), s);
+    p.dk_prim = nn::make_matmul(transposed_probs_md(B, NH, T), a.q_md(B, T), a.q_md(B, T), s);
     return p;
   });
 }

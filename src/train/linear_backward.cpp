@@ -11,22 +11,6 @@ using nn::dt;
 using nn::tag;
 using nn::wrap;
 
-namespace {
-
-dnnl::matmul make_matmul(const dnnl::memory::desc& src, const dnnl::memory::desc& wei,
-                         const dnnl::memory::desc& dst, bool accumulate) {
-  dnnl::primitive_attr attr;
-  if (accumulate) {
-    dnnl::post_ops ops;
-    ops.append_sum(1.0f);
-    attr.set_post_ops(ops);
-  }
-  return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), attr,
-                                                   nn::dnnl_context().engine));
-}
-
-}  // namespace
-
 LinearBackward::LinearBackward(int in, int out) : in_(in), out_(out) {
   const auto M = DNNL_RUNTIME_DIM_VAL;
   dy_md_ = dnnl::memory::desc({M, out}, dt::f32, tag::ab);
@@ -34,9 +18,9 @@ LinearBackward::LinearBackward(int in, int out) : in_(in), out_(out) {
   dx_md_ = dnnl::memory::desc({M, in}, dt::f32, tag::ab);
   xt_md_ = dnnl::memory::desc({in, M}, dt::f32, tag::ba);  // xᵀ: x (M, in) read transposed
   dw_md_ = dnnl::memory::desc({in, out}, dt::f32, tag::ab);
-  dx_prim_ = make_matmul(dy_md_, wt_md_, dx_md_, false);
-  dx_accumulate_prim_ = make_matmul(dy_md_, wt_md_, dx_md_, true);
-  dw_prim_ = make_matmul(xt_md_, dy_md_, dw_md_, true);
+  dx_prim_ = nn::make_matmul(dy_md_, wt_md_, dx_md_);
+  dx_accumulate_prim_ = nn::make_matmul(dy_md_, wt_md_, dx_md_, 1.0f, true);
+  dw_prim_ = nn::make_matmul(xt_md_, dy_md_, dw_md_, 1.0f, true);
 }
 
 void LinearBackward::backward(const float* x, const float* w, const float* dy, float* dx,
