@@ -155,7 +155,7 @@ TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) 
                                        what, nbytes, elements * sizeof(float)));
     auto data = in.take(nbytes, what + "'s data");  // checked before allocating
     t.data.resize(elements);
-    std::memcpy(t.data.data(), data.data(), nbytes);
+    if (nbytes > 0) std::memcpy(t.data.data(), data.data(), nbytes);  // no memcpy from null
     file.tensors.push_back(std::move(t));
   }
   const std::size_t body = in.pos();
