@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "nn/quantize.h"
+
 namespace sentemb::nn {
 
 Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), options_(options) {
@@ -60,18 +62,10 @@ void Linear::forward_int8(const std::int8_t* x, const float* x_scales, const std
                                     {DNNL_ARG_DST, wrap(acc_md, acc)}});
   ctx.stream.wait();
 
-  const bool accumulate = options_.accumulate;
 #pragma omp parallel for schedule(static) if (std::int64_t(M) * N > 32768)
-  for (int m = 0; m < M; ++m) {
-    const std::int32_t* a = acc + std::int64_t(m) * N;  // (N)
-    float* yr = y + std::int64_t(m) * N;                // (N)
-    const float xs = x_scales[m];
-    if (accumulate) {
-      for (int n = 0; n < N; ++n) yr[n] += xs * w_scales[n] * static_cast<float>(a[n]) + b[n];
-    } else {
-      for (int n = 0; n < N; ++n) yr[n] = xs * w_scales[n] * static_cast<float>(a[n]) + b[n];
-    }
-  }
+  for (int m = 0; m < M; ++m)
+    dequantize_row(acc + std::int64_t(m) * N, x_scales[m], w_scales, b, y + std::int64_t(m) * N, N,
+                   options_.accumulate);
 
   if (options_.gelu) {
     auto& gelu = gelu_.get({M, N, 0, 0}, [&] {

@@ -22,12 +22,55 @@ int weight_qmax() {
 
 namespace {
 
-// Round half away from zero; |v| ≤ qmax + 0.5 by construction so the cast is safe.
+// Round to nearest (ties to even) for |v| ≤ 2^22: adding 1.5·2^23 leaves no
+// fraction bits, so the FPU rounds; plain arithmetic, so it vectorizes. |v| ≤
+// 127 by the callers' clamps, so the cast is exact.
 inline std::int8_t round_to_s8(float v) {
-  return static_cast<std::int8_t>(static_cast<int>(v + (v >= 0.0f ? 0.5f : -0.5f)));
+  constexpr float kShift = 12582912.0f;  // 1.5 · 2^23
+  return static_cast<std::int8_t>(static_cast<int>((v + kShift) - kShift));
 }
 
 }  // namespace
+
+// The per-row loops run once per linear layer input/output, so they matter for
+// speed; the library is built for baseline x86-64 (SSE2), hence AVX2 and
+// AVX-512 clones picked at load time by the CPU (GCC/Clang ifunc).
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#define SENTEMB_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define SENTEMB_SIMD_CLONES
+#endif
+
+SENTEMB_SIMD_CLONES
+void quantize_row(const float* x, int K, std::int8_t* q, float* scale) {
+  float max_abs = 0.0f;
+#pragma omp simd reduction(max : max_abs)
+  for (int k = 0; k < K; ++k) {
+    const float a = std::abs(x[k]);
+    max_abs = a > max_abs ? a : max_abs;
+  }
+  const float inv = max_abs > 0.0f ? 127.0f / max_abs : 0.0f;
+  *scale = max_abs / 127.0f;
+  // x[k]·inv is within [-127, 127] up to rounding of inv; the clamp keeps it there.
+#pragma omp simd
+  for (int k = 0; k < K; ++k) {
+    float v = x[k] * inv;
+    v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
+    q[k] = round_to_s8(v);
+  }
+}
+
+SENTEMB_SIMD_CLONES
+void dequantize_row(const std::int32_t* acc, float x_scale, const float* w_scales, const float* b,
+                    float* y, int N, bool accumulate) {
+  if (accumulate) {
+#pragma omp simd
+    for (int n = 0; n < N; ++n) y[n] += x_scale * w_scales[n] * static_cast<float>(acc[n]) + b[n];
+  } else {
+#pragma omp simd
+    for (int n = 0; n < N; ++n) y[n] = x_scale * w_scales[n] * static_cast<float>(acc[n]) + b[n];
+  }
+}
 
 QuantizedWeights quantize_weights(const float* w, int K, int N, int qmax) {
   QuantizedWeights out;
@@ -54,17 +97,8 @@ QuantizedWeights quantize_weights(const float* w, int K, int N, int qmax) {
 
 void quantize_rows(const float* x, int M, int K, std::int8_t* q, float* scales) {
 #pragma omp parallel for schedule(static) if (std::int64_t(M) * K > 32768)
-  for (int m = 0; m < M; ++m) {
-    const float* row = x + std::int64_t(m) * K;  // (K)
-    std::int8_t* qrow = q + std::int64_t(m) * K;
-    float max_abs = 0.0f;
-    for (int k = 0; k < K; ++k) max_abs = std::max(max_abs, std::abs(row[k]));
-    const float inv = max_abs > 0.0f ? 127.0f / max_abs : 0.0f;
-    scales[m] = max_abs / 127.0f;
-    // row[k]·inv is within [-127, 127] up to rounding of inv; clamp keeps it there.
-    for (int k = 0; k < K; ++k)
-      qrow[k] = round_to_s8(std::min(127.0f, std::max(-127.0f, row[k] * inv)));
-  }
+  for (int m = 0; m < M; ++m)
+    quantize_row(x + std::int64_t(m) * K, K, q + std::int64_t(m) * K, scales + m);
 }
 
 }  // namespace sentemb::nn

@@ -28,8 +28,16 @@ struct QuantizedWeights {
 // w: (K, N) row-major. Rounds to nearest; an all-zero column gets scale 0.
 QuantizedWeights quantize_weights(const float* w, int K, int N, int qmax);
 
+// One row: x (K) → q (K), *scale.
+void quantize_row(const float* x, int K, std::int8_t* q, float* scale);
+
 // x: (M, K) → q: (M, K) in [-127, 127], scales: (M) with x[m,k] ≈ q[m,k] · scales[m].
 // An all-zero row gets scale 0 and q = 0. Parallel over rows (OpenMP).
 void quantize_rows(const float* x, int M, int K, std::int8_t* q, float* scales);
+
+// One row of an int8 product back to fp32:
+//   y[n] (+)= x_scale · w_scales[n] · acc[n] + b[n]     (acc, w_scales, b, y: (N))
+void dequantize_row(const std::int32_t* acc, float x_scale, const float* w_scales, const float* b,
+                    float* y, int N, bool accumulate);
 
 }  // namespace sentemb::nn
