@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <climits>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "sentemb/errors.h"
@@ -64,12 +66,20 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
   ModelConfig c;
   try {
     auto j = nlohmann::json::parse(text);
-    c.vocab_size = j.at("vocab_size").get<int>();
-    c.max_len = j.at("max_len").get<int>();
-    c.layers = j.at("layers").get<int>();
-    c.dim = j.at("dim").get<int>();
-    c.heads = j.at("heads").get<int>();
-    c.ffn_dim = j.at("ffn_dim").get<int>();
+    // Integers only, in int range: a float or a huge number must not be converted.
+    auto integer = [&](const char* key) {
+      const auto& v = j.at(key);
+      if (!v.is_number_integer() || v.get<std::int64_t>() < INT32_MIN ||
+          v.get<std::int64_t>() > INT32_MAX)
+        throw ModelFileError(fmt::format("model config: {} must be an integer", key));
+      return static_cast<int>(v.get<std::int64_t>());
+    };
+    c.vocab_size = integer("vocab_size");
+    c.max_len = integer("max_len");
+    c.layers = integer("layers");
+    c.dim = integer("dim");
+    c.heads = integer("heads");
+    c.ffn_dim = integer("ffn_dim");
     c.pooling = pooling_from_string(j.value("pooling", std::string("mean")));
     c.normalize = j.value("normalize", true);
     c.layernorm_eps = j.value("layernorm_eps", 1e-5f);

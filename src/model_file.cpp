@@ -34,7 +34,37 @@ TensorFile model_to_tensor_file(const Model& model) {
   return file;
 }
 
+namespace {
+
+// JSON nesting depth outside strings; the parser recurses, so a hostile header
+// nested thousands deep must be refused before parsing.
+int json_depth(const std::string& text) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (ch == '\\')
+        escaped = true;
+      else if (ch == '"')
+        in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '{' || ch == '[') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if (ch == '}' || ch == ']') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+}  // namespace
+
 Model model_from_tensor_file(const TensorFile& file, const std::string& source) {
+  if (json_depth(file.header) > 32)
+    throw ModelFileError(fmt::format("{}: corrupt header: JSON nested too deeply", source));
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(file.header);
@@ -53,6 +83,14 @@ Model model_from_tensor_file(const TensorFile& file, const std::string& source) 
   if (model.tokenizer_model.empty())
     throw ModelFileError(fmt::format("{}: the model file holds no tokenizer", source));
 
+  // The config must not demand more parameters than the file holds (checked
+  // before allocating: a small file cannot ask for gigabytes).
+  std::uint64_t floats_in_file = 0;
+  for (const auto& t : file.tensors) floats_in_file += t.data.size();
+  // Small mismatches are reported tensor by tensor below, by name.
+  if (static_cast<std::uint64_t>(model.config.parameter_count()) > 2 * floats_in_file + (1u << 20))
+    throw ModelFileError(fmt::format("{}: the config needs {} parameters but the file holds {}",
+                                     source, model.config.parameter_count(), floats_in_file));
   const auto specs = parameter_specs(model.config);
   model.parameters.assign(model.config.parameter_count(), 0.0f);
   for (const auto& spec : specs) {
