@@ -8,8 +8,8 @@
 #
 # Environment:
 #   THREADS=2       threads for every system (torch.set_num_threads, --threads)
-#   ROUNDS=3        alternating rounds of (a), (c) and thread scaling
-#   ROUNDS_TEXT=2   alternating rounds of (b)
+#   ROUNDS=5        alternating rounds of (a), (c) and thread scaling
+#   ROUNDS_TEXT=3   alternating rounds of (b)
 #   TEXT_LINES=20000  COCO caption lines added to STS-B dev's 3000 sentences for (b)
 #   BUILD=build-bench, JOBS=2   build directory and make parallelism
 #   NICE=""         prefix for every command, e.g. NICE="nice -n 19" on a busy machine
@@ -26,8 +26,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 THREADS=${THREADS:-2}
-ROUNDS=${ROUNDS:-3}
-ROUNDS_TEXT=${ROUNDS_TEXT:-2}
+ROUNDS=${ROUNDS:-5}
+ROUNDS_TEXT=${ROUNDS_TEXT:-3}
 BUILD=${BUILD:-build-bench}
 JOBS=${JOBS:-2}
 # NICE is split into words on purpose (e.g. "nice -n 19").
