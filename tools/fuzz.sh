@@ -44,8 +44,11 @@ cmake --build "$build" -j"${SENTEMB_JOBS:-$(nproc)}" \
 # The library's UBSan checks are recoverable; make the first one fatal.
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1"
-# A small input must never need a gigabyte, nor a second.
-limits=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10)
+# A small input must never need a gigabyte, nor seconds. The per-input
+# timeout is generous because a sanitizer report that is still being
+# symbolized when libFuzzer's alarm fires can deadlock on a loaded machine;
+# `timeout` (below) bounds every process whatever happens.
+limits=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=30)
 out="$build/fuzz-out"
 mkdir -p "$out"
 passes=0
@@ -60,7 +63,7 @@ for target in "${targets[@]}"; do
     [[ -f "$input" ]] || continue
     replayed=$((replayed + 1))
     log="$out/replay-$target-$(basename "$input").log"
-    if "$build/tests/fuzz/fuzz_$target" "${limits[@]}" "$input" >"$log" 2>&1; then
+    if timeout -k 10 300 "$build/tests/fuzz/fuzz_$target" "${limits[@]}" "$input" >"$log" 2>&1; then
       echo "fuzz: $target: regression $(basename "$input") ok"
       passes=$((passes + 1))
     else
@@ -83,7 +86,7 @@ if (( replay_only == 0 )); then
     log="$out/fuzz-$target.log"
     rm -f "$out/$target"-crash-* "$out/$target"-leak-* "$out/$target"-timeout-* \
       "$out/$target"-oom-* 2>/dev/null || true
-    if "$build/tests/fuzz/fuzz_$target" "${limits[@]}" "${dict[@]}" \
+    if timeout -k 10 $((seconds + 300)) "$build/tests/fuzz/fuzz_$target" "${limits[@]}" "${dict[@]}" \
       -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/$target-" \
       "$work" "tests/fuzz/corpus/$target" >"$log" 2>&1; then
       runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
