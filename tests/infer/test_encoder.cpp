@@ -3,46 +3,17 @@
 #include <cmath>
 #include <random>
 
+#include "infer/test_models.h"
 #include "sentemb/encoder.h"
 #include "sentemb/errors.h"
 #include "sentemb/tokenizer.h"
 #include "test_util.h"
 
 using namespace sentemb;
+using test::random_sequences;
+using test::random_vector;
+using test::tiny_model;
 
-namespace {
-
-Model tiny_model(Pooling pooling = Pooling::kMean) {
-  const auto tokenizer_bytes = test::read_file(test::data_path("tokenizer/tiny.model"));
-  ModelConfig config;
-  config.vocab_size = Tokenizer::from_bytes(tokenizer_bytes).vocab_size();
-  config.max_len = 32;
-  config.layers = 2;
-  config.dim = 32;
-  config.heads = 4;
-  config.ffn_dim = 64;
-  config.pooling = pooling;
-  Model model = Model::create(config, tokenizer_bytes, 7);
-  // Larger weights than the initialisation so differences would show.
-  std::mt19937 rng(3);
-  std::normal_distribution<float> noise(0.0f, 0.1f);
-  for (auto& p : model.parameters) p += noise(rng);
-  return model;
-}
-
-std::vector<std::vector<int>> random_sequences(int n, int max_len, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> len(1, max_len), id(4, 255);
-  std::vector<std::vector<int>> seqs(n);
-  for (auto& s : seqs) {
-    s.push_back(Tokenizer::kBosId);
-    const int L = len(rng);
-    while (static_cast<int>(s.size()) < L) s.push_back(id(rng));
-  }
-  return seqs;
-}
-
-}  // namespace
 
 TEST_CASE("A sentence's embedding is the same alone or in a padded batch of 64", "[encoder]") {
   for (auto pooling : {Pooling::kMean, Pooling::kCls, Pooling::kMax}) {

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "infer/test_models.h"
 #include "nn/linear.h"
 #include "nn/quantize.h"
 #include "sentemb/encoder.h"
@@ -17,48 +18,12 @@
 #include "test_util.h"
 
 using namespace sentemb;
+using test::random_sequences;
+using test::random_vector;
+using test::tiny_model;
 using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 namespace {
-
-std::vector<float> random_vector(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = normal(rng);
-  return v;
-}
-
-// The test_encoder tiny model: random weights made larger than the
-// initialisation (+ N(0, 0.1) on every parameter) so quantization errors show.
-Model tiny_model(Pooling pooling = Pooling::kMean) {
-  const auto tokenizer_bytes = test::read_file(test::data_path("tokenizer/tiny.model"));
-  ModelConfig config;
-  config.vocab_size = Tokenizer::from_bytes(tokenizer_bytes).vocab_size();
-  config.max_len = 32;
-  config.layers = 2;
-  config.dim = 32;
-  config.heads = 4;
-  config.ffn_dim = 64;
-  config.pooling = pooling;
-  Model model = Model::create(config, tokenizer_bytes, 7);
-  std::mt19937 rng(3);
-  std::normal_distribution<float> noise(0.0f, 0.1f);
-  for (auto& p : model.parameters) p += noise(rng);
-  return model;
-}
-
-std::vector<std::vector<int>> random_sequences(int n, int max_len, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> len(1, max_len), id(4, 255);
-  std::vector<std::vector<int>> seqs(n);
-  for (auto& s : seqs) {
-    s.push_back(Tokenizer::kBosId);
-    const int L = len(rng);
-    while (static_cast<int>(s.size()) < L) s.push_back(id(rng));
-  }
-  return seqs;
-}
 
 const std::vector<std::string>& sentences() {
   static const std::vector<std::string> s = {

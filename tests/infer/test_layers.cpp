@@ -5,23 +5,19 @@
 #include <random>
 #include <vector>
 
+#include "infer/test_models.h"
 #include "nn/attention.h"
 #include "nn/layernorm.h"
 #include "nn/linear.h"
 #include "nn/pooling.h"
 
 using namespace sentemb;
+using test::random_sequences;
+using test::random_vector;
+using test::tiny_model;
 using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 namespace {
-
-std::vector<float> random_vector(std::size_t n, std::uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = normal(rng);
-  return v;
-}
 
 Eigen::Map<const Matrix> as_matrix(const std::vector<float>& v, int rows, int cols) {
   return Eigen::Map<const Matrix>(v.data(), rows, cols);
