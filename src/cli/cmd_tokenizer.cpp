@@ -76,6 +76,9 @@ void add_train(CLI::App& parent) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--threads", args->options.threads, "Training threads")
       ->check(CLI::Range(1, 1024));
+  cmd->add_flag("--lowercase", args->options.lowercase,
+                "Case-fold text in the tokenizer (SentencePiece nmt_nfkc_cf), at training and "
+                "every later encode");
   cmd->add_flag("--hard-vocab-limit", args->options.hard_vocab_limit,
                 "Fail instead of producing a smaller vocab when the text is too small");
   cmd->add_option("--out,-o", args->out, "Output prefix: writes PREFIX.model and PREFIX.vocab")

@@ -44,6 +44,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--tokenizer", o.tokenizer,
                   "SentencePiece .model file (default: train one on the training text)");
   cmd->add_option("--vocab-size", o.vocab_size, "Vocabulary of a tokenizer trained here");
+  cmd->add_flag("--lowercase", o.lowercase,
+                "A tokenizer trained here case-folds text (kept in the model: encode folds too)");
   args->size.add_to(cmd);
   cmd->add_option("--loss", o.loss,
                   "Loss for pair/triplet batches: " + loss_names() +

@@ -141,10 +141,10 @@ std::string train_tokenizer(const std::vector<std::string>& sentences,
   const std::string args = fmt::format(
       "--model_type={} --vocab_size={} --character_coverage={} --num_threads={} "
       "--hard_vocab_limit={} --pad_id={} --unk_id={} --bos_id={} --eos_id={} "
-      "--normalization_rule_name=nmt_nfkc --input_sentence_size=0 --minloglevel=2",
+      "--normalization_rule_name={} --input_sentence_size=0 --minloglevel=2",
       options.model_type, options.vocab_size, options.character_coverage, options.threads,
       options.hard_vocab_limit ? "true" : "false", Tokenizer::kPadId, Tokenizer::kUnkId,
-      Tokenizer::kBosId, Tokenizer::kEosId);
+      Tokenizer::kBosId, Tokenizer::kEosId, options.lowercase ? "nmt_nfkc_cf" : "nmt_nfkc");
 
   IndexedSentenceIterator iterator(sentences, order);
   std::string serialized;

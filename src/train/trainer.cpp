@@ -179,6 +179,7 @@ TrainResult run_training(const TrainOptions& o,
     } else {
       TokenizerTrainOptions to;
       to.vocab_size = o.vocab_size;
+      to.lowercase = o.lowercase;
       to.threads = threads;
       tokenizer_bytes = train_tokenizer(train::read_training_text(o), to);
     }

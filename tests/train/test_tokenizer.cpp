@@ -279,3 +279,21 @@ TEST_CASE("train_tokenizer_from_files reads every text column and writes model a
                                                       tiny_options(), prefix),
                   sentemb::InputError);
 }
+
+TEST_CASE("a lowercase tokenizer folds case at encode time; the default keeps it", "[tokenizer]") {
+  TokenizerTrainOptions options = tiny_options();
+  options.lowercase = true;
+  const Tokenizer folding =
+      Tokenizer::from_bytes(sentemb::train_tokenizer(tiny_corpus_lines(), options));
+  // A corpus line in lower case, and the same with every ASCII letter upper-cased.
+  std::string lower = tiny_corpus_lines().front(), mixed = lower;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : mixed) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  REQUIRE(mixed != lower);
+  CHECK(folding.encode(mixed, 0) == folding.encode(lower, 0));
+  CHECK(folding.decode(folding.encode(mixed, 0)) == lower);
+  // The rule travels in the serialized model, so a reloaded tokenizer folds too.
+  const Tokenizer reloaded = Tokenizer::from_bytes(folding.serialized());
+  CHECK(reloaded.encode(mixed, 0) == folding.encode(lower, 0));
+  CHECK(trained_tiny().encode(mixed, 0) != trained_tiny().encode(lower, 0));
+}

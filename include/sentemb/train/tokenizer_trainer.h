@@ -15,6 +15,10 @@ struct TokenizerTrainOptions {
   int vocab_size = 8000;
   std::string model_type = "unigram";  // or "bpe"; UsageError otherwise
   float character_coverage = 0.9995f;  // in (0, 1]
+  // Case-fold in the tokenizer's normaliser (SentencePiece nmt_nfkc_cf): "A" and "a"
+  // share pieces, at training and at every later encode, since the rule is saved in
+  // the model. Helps small vocabularies on mixed-case text.
+  bool lowercase = false;
   // When there are more sentences, this many are drawn by a seeded reservoir
   // sample (deterministic for the same input), so memory stays bounded.
   std::size_t max_sentences = 1'000'000;

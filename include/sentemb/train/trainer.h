@@ -27,9 +27,10 @@ struct TrainOptions {
       group_files;  // `group<TAB>sentence`: same-group texts are never negatives
   OnBadLine on_bad_line = OnBadLine::kFail;
 
-  std::string tokenizer;  // a .model file; empty: train one on the training text
-  int vocab_size = 8000;  // for a tokenizer trained here
-  ModelConfig model;      // size; vocab_size comes from the tokenizer
+  std::string tokenizer;   // a .model file; empty: train one on the training text
+  int vocab_size = 8000;   // for a tokenizer trained here
+  bool lowercase = false;  // ... and whether it case-folds (SentencePiece nmt_nfkc_cf)
+  ModelConfig model;       // size; vocab_size comes from the tokenizer
 
   std::string loss = "infonce";  // pair/triplet batches; labeled batches use "contrastive"
   float temperature = 0.05f;
