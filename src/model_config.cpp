@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cfloat>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
@@ -41,6 +43,12 @@ void ModelConfig::validate() const {
   require(dim >= 2 && dim <= 8192, "dim", dim, "must be in [2, 8192]");
   require(heads >= 1 && heads <= dim && dim % heads == 0, "heads", heads, "must divide dim");
   require(ffn_dim >= 1 && ffn_dim <= 65536, "ffn_dim", ffn_dim, "must be in [1, 65536]");
+  // LayerNorm divides by sqrt(var + eps): eps <= 0 (or NaN) lets a constant row
+  // divide by zero, and a large eps silently flattens every activation. Real
+  // models use 1e-12 .. 1e-5; 0.1 is already far outside that.
+  if (!(std::isfinite(layernorm_eps) && layernorm_eps > 0.0f && layernorm_eps <= 0.1f))
+    throw UsageError(fmt::format("model config: layernorm_eps = {} must be finite and in (0, 0.1]",
+                                 layernorm_eps));
 }
 
 std::int64_t ModelConfig::parameter_count() const {
@@ -82,7 +90,16 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
     c.ffn_dim = integer("ffn_dim");
     c.pooling = pooling_from_string(j.value("pooling", std::string("mean")));
     c.normalize = j.value("normalize", true);
-    c.layernorm_eps = j.value("layernorm_eps", 1e-5f);
+    // Read as double: a JSON number beyond float range (1e300) must not be
+    // converted to float (undefined behaviour); it becomes +-inf, which validate() refuses.
+    double eps = 1e-5;
+    if (j.contains("layernorm_eps")) {
+      if (!j["layernorm_eps"].is_number())
+        throw ModelFileError("model config: layernorm_eps must be a number");
+      eps = j["layernorm_eps"].get<double>();
+    }
+    c.layernorm_eps = std::fabs(eps) <= FLT_MAX ? static_cast<float>(eps)
+                                                : std::copysign(HUGE_VALF, static_cast<float>(eps));
   } catch (const nlohmann::json::exception& e) {
     throw ModelFileError(fmt::format("model config: {}", e.what()));
   } catch (const UsageError& e) {
