@@ -169,18 +169,22 @@ TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) 
 }
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
+  // PATH itself is only ever replaced by rename(2), so on any failure here (full
+  // disk, read-only directory, I/O error) the previous PATH is still intact;
+  // the message says so, and names both files.
   const std::string tmp = path + ".tmp";
-  auto fail = [&](const char* what, const std::string& p) {
-    return IoError(fmt::format("{}: cannot {}: {}", p, what, std::strerror(errno)));
+  auto fail = [&](const char* what) {
+    return IoError(fmt::format("{}: cannot {}: {} ({} was not replaced)", tmp, what,
+                               std::strerror(errno), path));
   };
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw fail("create", tmp);
+  if (fd < 0) throw fail("create");
   std::size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      auto err = fail("write", tmp);
+      auto err = fail("write");
       ::close(fd);
       ::unlink(tmp.c_str());
       throw err;
@@ -188,14 +192,20 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
     done += static_cast<std::size_t>(n);
   }
   if (::fsync(fd) != 0) {
-    auto err = fail("sync", tmp);
+    auto err = fail("sync");
     ::close(fd);
     ::unlink(tmp.c_str());
     throw err;
   }
-  ::close(fd);
+  // Some file systems (NFS, quotas) report a failed write only at close.
+  if (::close(fd) != 0) {
+    auto err = fail("close");
+    ::unlink(tmp.c_str());
+    throw err;
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    auto err = fail("rename into place", path);
+    auto err = IoError(
+        fmt::format("{}: cannot rename {} into place: {}", path, tmp, std::strerror(errno)));
     ::unlink(tmp.c_str());
     throw err;
   }
