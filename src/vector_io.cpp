@@ -416,6 +416,11 @@ VectorMatrix read_npy(const std::string& path) {
   } else {
     throw bad(fmt::format("unsupported format version {}", major));
   }
+  // v2/v3 lengths are 32-bit: check the file holds the header before allocating
+  // it, or a 12-byte file could ask for 4 GiB.
+  if (dict_size > in.remaining())
+    throw IoError(fmt::format("{}: truncated: the header needs {} bytes, {} left", path, dict_size,
+                              in.remaining()));
   std::string dict(dict_size, '\0');
   in.read(dict.data(), dict_size, "the header");
 
@@ -510,6 +515,10 @@ VectorMatrix read_fvecs(const std::string& path) {
       throw IoError(
           fmt::format("{}: vector {} has width {}, the first has {}", path, m.rows + 1, d, m.dim));
     }
+    // Check before growing: an 8-byte file may declare a width of 2^24 floats.
+    if (d * sizeof(float) > in.remaining())
+      throw IoError(fmt::format("{}: truncated: vector {} needs {} bytes, {} left", path,
+                                m.rows + 1, d * sizeof(float), in.remaining()));
     m.data.resize(m.data.size() + d);
     in.read(m.row(m.rows), d * sizeof(float), fmt::format("vector {}", m.rows + 1));
     ++m.rows;

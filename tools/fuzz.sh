@@ -8,8 +8,9 @@
 #   tools/fuzz.sh [-t SECONDS] [-r] [TARGET...]
 #     -t SECONDS  fuzzing time per target (default 30, or $FUZZ_SECONDS)
 #     -r          replay the regression inputs only, no fuzzing
-#     TARGET      corpus_reader, model_file, tokenizer (default: all)
+#     TARGET      corpus_reader, model_file, tokenizer, vector_io (default: all)
 #   Environment: SENTEMB_JOBS  build parallelism (default: nproc)
+#                SENTEMB_FUZZ_BUILD  build directory (default: build-fuzz)
 #
 # Reproduce a failure:  build-fuzz/tests/fuzz/fuzz_TARGET PATH
 # Minimise it:          build-fuzz/tests/fuzz/fuzz_TARGET -minimize_crash=1 \
@@ -23,16 +24,16 @@ while getopts "t:rh" opt; do
   case "$opt" in
     t) seconds="$OPTARG" ;;
     r) replay_only=1 ;;
-    *) sed -n '2,16p' "$0"; exit 2 ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-all_targets=(corpus_reader model_file tokenizer)
+all_targets=(corpus_reader model_file tokenizer vector_io)
 targets=("$@")
 if (( ${#targets[@]} == 0 )); then targets=("${all_targets[@]}"); fi
 
 bash tools/install-deps.sh
-build="build-fuzz"
+build="${SENTEMB_FUZZ_BUILD:-build-fuzz}"
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
   CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSENTEMB_FUZZ=ON -DSENTEMB_TESTS=OFF -DSENTEMB_SANITIZE=ON >/dev/null

@@ -7,6 +7,9 @@ include/sentemb/tensor_file.h (independently of the C++ writer), truncated,
 bit-flipped and otherwise broken variants, and the v1 fixture.
 corpus_reader/: the reader test fixtures (tests/data/corpus) and a few mixed
 bad inputs. tokenizer/: short texts, valid and invalid UTF-8.
+vector_io/: small .npy files (v1.0/v2.0 headers, '<f4' and '<f8', the 1-D and
+Fortran-order arrays the reader refuses) and .fvecs files, whole and truncated,
+written from the NumPy format description and the fvecs layout in vector_io.h.
 """
 import json
 import os
@@ -106,6 +109,7 @@ def model_seeds():
     write(d, "flipped_byte.semb", bytes(flipped))
     write(d, "newer_version.semb", good[:8] + struct.pack("<I", 2) + good[12:])
     write(d, "bad_magic.semb", b"SENTEMX\0" + good[8:])
+    write(d, "zero_layernorm_eps.semb", model(dict(tiny, layernorm_eps=0.0)))
     shutil.copy(os.path.join(DATA, "model_file", "v1_tiny.semb"), os.path.join(d, "v1_tiny.semb"))
 
 
@@ -127,6 +131,53 @@ def text_seeds():
     write(d, "long_word.txt", "a" * 300 + " " + "xyz" * 50)
     write(d, "specials.txt", "<s> </s> <pad> <unk> \u2581 \u2047")
     write(d, "empty.txt", "")
+
+
+def npy(shape, values, descr="<f4", fortran=False, version=1, pad_to=64):
+    """A NumPy .npy file: magic, version, header length, the header dict padded
+    with spaces to a multiple of `pad_to` bytes and ending in a newline, data."""
+    dims = "".join(f"{d}, " for d in shape) if len(shape) == 1 else ", ".join(map(str, shape))
+    shape_text = f"({dims.rstrip()})" if len(shape) != 1 else f"({shape[0]},)"
+    dict_text = f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape_text}, }}"
+    length_size = 2 if version == 1 else 4
+    prefix = 6 + 2 + length_size
+    total = (prefix + len(dict_text) + 1 + pad_to - 1) // pad_to * pad_to
+    dict_bytes = (dict_text + " " * (total - prefix - len(dict_text) - 1) + "\n").encode()
+    length = struct.pack("<H" if version == 1 else "<I", len(dict_bytes))
+    fmt = "<%d%s" % (len(values), "d" if descr == "<f8" else "f")
+    return b"\x93NUMPY" + bytes([version, 0]) + length + dict_bytes + struct.pack(fmt, *values)
+
+
+def fvecs(rows):
+    """Per vector: int32 width, then the floats."""
+    return b"".join(struct.pack(f"<i{len(r)}f", len(r), *r) for r in rows)
+
+
+def vector_seeds():
+    d = os.path.join(HERE, "corpus", "vector_io")
+    values = [(i % 5 - 2) / 4 for i in range(12)]
+    good = npy((3, 4), values)
+    write(d, "f4_3x4.npy", good)
+    write(d, "f8_2x3.npy", npy((2, 3), values[:6], descr="<f8"))
+    write(d, "v2_f4_2x2.npy", npy((2, 2), values[:4], version=2))
+    write(d, "empty_0x4.npy", npy((0, 4), []))
+    write(d, "special_values.npy", npy((1, 4), [float("nan"), float("inf"), -0.0, 1e-45]))
+    write(d, "one_dim.npy", npy((5,), values[:5]))
+    write(d, "three_dim.npy", npy((1, 2, 2), values[:4]))
+    write(d, "fortran_order.npy", npy((2, 2), values[:4], fortran=True))
+    write(d, "big_endian.npy", npy((2, 2), values[:4], descr=">f4"))
+    write(d, "truncated_data.npy", good[:-5])
+    write(d, "truncated_header.npy", good[:40])
+    write(d, "huge_shape.npy", npy((2**62, 2**30), []))
+    good = fvecs([values[:4], values[4:8], values[8:]])
+    write(d, "3x4.fvecs", good)
+    write(d, "1x1.fvecs", fvecs([[0.5]]))
+    write(d, "empty.fvecs", b"")
+    write(d, "mixed_widths.fvecs", fvecs([values[:4], values[:3]]))
+    write(d, "zero_width.fvecs", struct.pack("<i", 0))
+    write(d, "huge_width.fvecs", struct.pack("<if", 1 << 24, 1.0))
+    write(d, "truncated_vector.fvecs", good[:-6])
+    write(d, "truncated_width.fvecs", good + b"\x04\x00")
 
 
 def regression_inputs():
@@ -153,4 +204,5 @@ def regression_inputs():
 if __name__ == "__main__":
     model_seeds()
     text_seeds()
+    vector_seeds()
     regression_inputs()
