@@ -32,7 +32,7 @@ std::string start_and_wait(const TempDir& tmp) {
 
 TEST_CASE("SIGINT and SIGTERM stop training with a checkpoint that --resume continues",
           "[cli][train][reliability]") {
-  for (const std::string signal : {std::string("INT"), std::string("TERM")}) {
+  for (const std::string& signal : {std::string("INT"), std::string("TERM")}) {
     TempDir tmp;
     const int rc = shell(start_and_wait(tmp) + "kill -" + signal + " $pid; wait $pid");
     INFO(signal << ": " << read_file(tmp.file("err")));

@@ -303,6 +303,11 @@ TEST_CASE("read_npy rejects what it cannot read, naming the file", "[vector_io]"
   SECTION("huge shape") {
     content = header("<f4", "False", "(99999999999999999, 99999)") + four, expect = "needs";
   }
+  SECTION("v2 header length of 4 GiB in a tiny file") {
+    // Found by fuzz_vector_io: the reader allocated the declared header size first.
+    content = std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff", 12) + "{'descr': '<f4'}";
+    expect = "truncated";
+  }
   write_file(path, content);
   try {
     read_npy(path);
@@ -339,6 +344,11 @@ TEST_CASE("read_fvecs reads hand-built files and rejects bad ones", "[vector_io]
   }
   SECTION("truncated") {
     write_file(path, raw_int32(2) + raw_floats({1, 2}) + raw_int32(2) + raw_floats({1}));
+    CHECK_THROWS_WITH(read_fvecs(path), Catch::Contains(path) && Catch::Contains("truncated"));
+  }
+  SECTION("a huge declared width in a tiny file") {
+    // Must be refused before the reader grows its matrix by 2^24 floats.
+    write_file(path, raw_int32(1 << 24) + raw_floats({1}));
     CHECK_THROWS_WITH(read_fvecs(path), Catch::Contains(path) && Catch::Contains("truncated"));
   }
   SECTION("bad width") {
