@@ -15,6 +15,7 @@
 
 #include "cli/cli_options.h"
 #include "cli/commands.h"
+#include "cli/pair_cosines.h"
 #include "cli/progress.h"
 #include "sentemb/corpus.h"
 #include "sentemb/encoder.h"
@@ -59,29 +60,12 @@ void eval_sts(Encoder& encoder, const std::string& path, bool json) {
   CorpusReader reader(path, CorpusFormat::kSts);
   Progress progress("eval", 0, "pairs");
   if (progress.enabled()) progress.set_total(count_lines(path).value_or(0));
-  const int dim = encoder.dim();
   std::vector<double> gold, predicted;
-  std::vector<std::string> texts, second;  // window: a's, then b's
-  std::vector<float> vectors;
-  Record record;
-  bool more = true;
-  while (more) {
-    texts.clear();
-    second.clear();
-    while (texts.size() < kEncodeWindow && (more = reader.next(record))) {
-      gold.push_back(record.score);
-      texts.push_back(std::move(record.a));
-      second.push_back(std::move(record.b));
-    }
-    const std::size_t n = texts.size();
-    if (n == 0) break;
-    texts.insert(texts.end(), second.begin(), second.end());
-    vectors.resize(2 * n * dim);
-    encoder.encode(texts, vectors.data());
-    for (std::size_t i = 0; i < n; ++i)
-      predicted.push_back(cosine(vectors.data() + i * dim, vectors.data() + (n + i) * dim, dim));
-    progress.advance(n);
-  }
+  for_each_pair_window(reader, encoder, [&](const auto& records, const auto& cosines) {
+    for (const auto& r : records) gold.push_back(r.score);
+    predicted.insert(predicted.end(), cosines.begin(), cosines.end());
+    progress.advance(records.size());
+  });
   progress.finish();
   if (gold.empty()) throw Error(fmt::format("{}: no STS pairs to evaluate", display(path)));
 

@@ -9,6 +9,7 @@
 
 #include "cli/cli_options.h"
 #include "cli/commands.h"
+#include "cli/pair_cosines.h"
 #include "cli/progress.h"
 #include "sentemb/corpus.h"
 #include "sentemb/encoder.h"
@@ -36,43 +37,20 @@ void score_two(Encoder& encoder, const std::vector<std::string>& sentences) {
   fmt::print("{:.4f}\n", cosine(v.data(), v.data() + dim, dim));
 }
 
-// Streams the pairs a window at a time: both sides of the window are encoded
-// in one call (a's then b's) so length sorting spans them all.
+// Streams the pairs a window at a time (for_each_pair_window).
 void score_pairs(Encoder& encoder, const std::string& path) {
   ReaderOptions options;
   options.allow_extra_columns = true;
   CorpusReader reader(path, CorpusFormat::kPairs, options);
   Progress progress("score", 0, "pairs");
   if (progress.enabled()) progress.set_total(count_lines(path).value_or(0));
-  const int dim = encoder.dim();
-  std::vector<std::string> texts;  // a_0..a_{n-1}, b_0..b_{n-1}
-  std::vector<std::string> second;
-  std::vector<float> vectors;  // (2n, dim)
   fmt::memory_buffer out;
-  Record record;
-  bool more = true;
-  while (more) {
-    texts.clear();
-    second.clear();
-    while (texts.size() < kEncodeWindow && (more = reader.next(record))) {
-      texts.push_back(std::move(record.a));
-      second.push_back(std::move(record.b));
-    }
-    const std::size_t n = texts.size();
-    if (n == 0) break;
-    texts.insert(texts.end(), std::make_move_iterator(second.begin()),
-                 std::make_move_iterator(second.end()));
-    vectors.resize(2 * n * dim);
-    encoder.encode(texts, vectors.data());
+  for_each_pair_window(reader, encoder, [&](const auto& records, const auto& cosines) {
     out.clear();
-    for (std::size_t i = 0; i < n; ++i) {
-      const float* a = vectors.data() + i * dim;
-      const float* b = vectors.data() + (n + i) * dim;
-      fmt::format_to(std::back_inserter(out), "{:.4f}\n", cosine(a, b, dim));
-    }
+    for (const double c : cosines) fmt::format_to(std::back_inserter(out), "{:.4f}\n", c);
     std::fwrite(out.data(), 1, out.size(), stdout);
-    progress.advance(n);
-  }
+    progress.advance(records.size());
+  });
   progress.finish();
   if (std::fflush(stdout) != 0) throw IoError("cannot write <stdout>");
 }

@@ -276,11 +276,6 @@ TEST_CASE("encode with bf16 and int8 weights stays close to fp32", "[cli][encode
     auto r = st::run_cli("encode --precision " + std::string(precision) + " --model " + model +
                          " --input " + input);
     INFO(precision << ": " << r.err);
-    if (std::string(precision) == "int8" && r.exit_code == 2 &&
-        r.err.find("not available yet") != std::string::npos) {
-      WARN("int8 inference is not implemented yet; skipped");
-      continue;
-    }
     REQUIRE(r.exit_code == 0);
     const Rows rows = parse_tsv(r.out);
     REQUIRE(rows.size() == fp32.size());
