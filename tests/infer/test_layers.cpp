@@ -119,7 +119,7 @@ TEST_CASE("Attention matches per-head softmax(q·kᵀ/√d + mask)·v with mixed
       }
 }
 
-TEST_CASE("Pooling reads only real positions; L2 normalisation gives unit rows", "[layers]") {
+TEST_CASE("Pooling reads only real positions, and L2 normalisation gives unit rows", "[layers]") {
   const int B = 2, T = 4, C = 3;
   const int lengths[B] = {4, 2};
   auto h = random_vector(B * T * C, 21);

@@ -50,7 +50,7 @@ std::string from_json_error(const std::string& json) {
 
 }  // namespace
 
-TEST_CASE("model config: layernorm_eps must be finite and in (0, 0.1]", "[reliability]") {
+TEST_CASE("model config: layernorm_eps must be finite, above 0 and at most 0.1", "[reliability]") {
   const float inf = std::numeric_limits<float>::infinity();
   for (float eps : {0.0f, -0.0f, -1e-5f, 0.5f, 0.1000001f, inf, -inf,
                     std::numeric_limits<float>::quiet_NaN()}) {

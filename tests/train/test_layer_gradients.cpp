@@ -402,7 +402,7 @@ TEST_CASE("Embedding backward (tok_emb, pos_emb) matches finite differences",
 
 // ---------------------------------------------------------------------------------------
 // Inverted dropout: y = x ⊙ m, m ∈ {0, 1/(1−p)} drawn from (seed, element).
-TEST_CASE("Dropout backward applies the forward's mask; masks are reproducible",
+TEST_CASE("Dropout backward applies the forward's mask, and masks are reproducible",
           "[gradcheck][dropout]") {
   // Bounds: step 1e-2, rtol 1e-3, atol 1e-4. Linear in x: no truncation; one output
   // of |y| < 1.4 moves (rounding ~1e-5).
