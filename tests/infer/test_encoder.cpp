@@ -14,7 +14,6 @@ using test::random_sequences;
 using test::random_vector;
 using test::tiny_model;
 
-
 TEST_CASE("A sentence's embedding is the same alone or in a padded batch of 64", "[encoder]") {
   for (auto pooling : {Pooling::kMean, Pooling::kCls, Pooling::kMax}) {
     Encoder encoder(tiny_model(pooling), EncoderOptions{Precision::kFp32, 0, 64, {}});
@@ -52,6 +51,33 @@ TEST_CASE("encode() returns vectors in input order, unit length", "[encoder]") {
   double dot = 0;
   for (int c = 0; c < C; ++c) dot += all[c] * all[3 * C + c];
   CHECK(dot < 0.9999);
+}
+
+// ctest runs every test with OMP_NUM_THREADS=1 (tests run side by side), so the
+// threaded paths are exercised here, with explicit thread counts.
+TEST_CASE("1, 2 and 3 encoder threads give the same embeddings", "[encoder]") {
+  const Model model = tiny_model();
+  const auto seqs = random_sequences(40, 32, 11);
+  std::vector<std::string> sentences;
+  for (int i = 0; i < 40; ++i)
+    sentences.push_back(std::string(i % 17, 'a') + " the cat " + std::to_string(i));
+  for (auto precision : {Precision::kFp32, Precision::kBf16, Precision::kInt8}) {
+    std::vector<std::vector<float>> from_ids, from_text;
+    for (int threads : {1, 2, 3}) {
+      Encoder encoder(model, EncoderOptions{precision, threads, 16, {}});
+      from_ids.emplace_back(seqs.size() * encoder.dim());
+      encoder.encode_ids(seqs, from_ids.back().data());
+      from_text.push_back(encoder.encode(sentences));
+    }
+    INFO("precision " << to_string(precision));
+    for (int t = 1; t < 3; ++t) {
+      // Only the order of a gemm's partial sums may change with the thread count.
+      for (std::size_t i = 0; i < from_ids[0].size(); ++i)
+        REQUIRE(from_ids[t][i] == Approx(from_ids[0][i]).margin(1e-5));
+      for (std::size_t i = 0; i < from_text[0].size(); ++i)
+        REQUIRE(from_text[t][i] == Approx(from_text[0][i]).margin(1e-5));
+    }
+  }
 }
 
 TEST_CASE("bf16 inference stays within cosine 0.999 of fp32", "[encoder]") {

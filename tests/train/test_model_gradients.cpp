@@ -1,12 +1,12 @@
 // The whole model's loss and every parameter gradient against the independent
 // PyTorch reference (tools/reference/, fixtures in tests/data/golden/).
-#include <catch2/catch.hpp>
+#include <omp.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "sentemb/model_file.h"
 #include "sentemb/parameters.h"
@@ -46,10 +46,12 @@ Triplets read_batch() {
   return t;
 }
 
-void check_against_reference(const std::string& fixture, Loss& loss, bool use_negatives) {
+void check_against_reference(const std::string& fixture, Loss& loss, bool use_negatives,
+                             int threads = 1) {
+  omp_set_num_threads(threads);  // what `train --threads` does
   const Model model = load_model(test::data_path("golden/grads_model.semb"));
-  const auto ref_file = parse_tensor_file(
-      test::read_file(test::data_path("golden/" + fixture)), fixture);
+  const auto ref_file =
+      parse_tensor_file(test::read_file(test::data_path("golden/" + fixture)), fixture);
   const double ref_loss = nlohmann::json::parse(ref_file.header).at("loss").get<double>();
   const Triplets batch = read_batch();
   const int B = batch.B, C = model.config.dim;
@@ -68,8 +70,8 @@ void check_against_reference(const std::string& fixture, Loss& loss, bool use_ne
   e.dim = C;
   const float value = loss.forward(e);
   CHECK(value == Approx(ref_loss).epsilon(1e-4));
-  EmbeddingGrads g{dout.data(), dout.data() + B * C, use_negatives ? dout.data() + 2 * B * C
-                                                                   : nullptr};
+  EmbeddingGrads g{dout.data(), dout.data() + B * C,
+                   use_negatives ? dout.data() + 2 * B * C : nullptr};
   loss.backward(1.0f, g);
   std::vector<float> grads(model.parameters.size(), 0.0f);
   encoder.backward(model.parameters.data(), dout.data(), grads.data());
@@ -89,8 +91,8 @@ void check_against_reference(const std::string& fixture, Loss& loss, bool use_ne
       worst = std::max(worst, err / bound);
       if (err > bound) ++bad;
     }
-    INFO(fixture << " tensor " << spec.name << ": " << bad << " components off, worst "
-                 << worst << "x the bound");
+    INFO(fixture << " tensor " << spec.name << ": " << bad << " components off, worst " << worst
+                 << "x the bound");
     CHECK(bad == 0);
   }
 }
@@ -110,4 +112,14 @@ TEST_CASE("InfoNCE with hard negatives matches the PyTorch reference", "[gradche
 TEST_CASE("Cosine triplet gradients match the PyTorch reference", "[gradcheck][reference]") {
   TripletLoss loss({TripletDistance::kCosine, 0.5f, false});
   check_against_reference("grads_triplet.semb", loss, true);
+}
+
+// ctest runs every test with OMP_NUM_THREADS=1; the threaded forward and backward
+// (OpenMP loops, oneDNN primitives) must hold the same bounds.
+TEST_CASE("The reference gradients hold with 2 and 3 training threads", "[gradcheck][reference]") {
+  for (int threads : {2, 3}) {
+    INFO(threads << " threads");
+    InfoNceLoss loss({0.05f, false});
+    check_against_reference("grads_infonce_neg.semb", loss, true, threads);
+  }
 }
