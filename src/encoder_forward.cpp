@@ -32,18 +32,8 @@ EncoderForward::EncoderForward(const ModelConfig& config, const float* parameter
       fc1_(config.dim, config.ffn_dim, linear_options(true, false, precision)),
       fc2_(config.ffn_dim, config.dim, linear_options(false, true, precision)),
       attention_(config.dim, config.heads) {
-  const std::int64_t BT = std::int64_t(max_batch) * config.max_len, C = config.dim,
-                     F = config.ffn_dim, T = config.max_len;
-  ids_.resize(BT);
-  lengths_.resize(max_batch);
-  key_mask_.resize(BT);
-  x_.resize(BT * C);
-  h_.resize(BT * C);
-  qkv_buf_.resize(BT * 3 * C);
-  probs_.resize(std::int64_t(max_batch) * config.heads * T * T);
-  ffn_.resize(BT * F);
+  const std::int64_t C = config.dim, F = config.ffn_dim;
   if (precision == Precision::kBf16) {
-    bf16_in_.resize(BT * std::max(C, F));
     for (const auto& b : params_.blocks) {
       for (auto [w, n] : {std::pair{b.qkv_w, 3 * C * C}, std::pair{b.proj_w, C * C},
                           std::pair{b.fc1_w, C * F}, std::pair{b.fc2_w, F * C}}) {
@@ -53,9 +43,6 @@ EncoderForward::EncoderForward(const ModelConfig& config, const float* parameter
     }
   }
   if (precision == Precision::kInt8) {
-    int8_in_.resize(BT * std::max(C, F));
-    int8_in_scales_.resize(BT);
-    int8_acc_.resize(BT * std::max(3 * C, F));
     const int qmax = nn::weight_qmax();
     for (const auto& b : params_.blocks) {
       const int c = config.dim, f = config.ffn_dim;
@@ -64,6 +51,39 @@ EncoderForward::EncoderForward(const ModelConfig& config, const float* parameter
       int8_weights_.push_back(nn::quantize_weights(b.fc1_w, c, f, qmax));      // (C, F)
       int8_weights_.push_back(nn::quantize_weights(b.fc2_w, f, c, qmax));      // (F, C)
     }
+  }
+}
+
+namespace {
+
+// Grows `v` to at least n elements, at least doubling, never past `most` (the size
+// for the largest batch): a few reallocations, and a small first batch touches
+// (and zero-fills) only the memory it uses, not all that a full batch would.
+template <typename T>
+void grow(std::vector<T>& v, std::int64_t n, std::int64_t most) {
+  if (static_cast<std::int64_t>(v.size()) >= n) return;
+  v = std::vector<T>(std::max(n, std::min(most, 2 * static_cast<std::int64_t>(v.size()))));
+}
+
+}  // namespace
+
+void EncoderForward::reserve(int B, int T) {
+  const std::int64_t C = config_.dim, F = config_.ffn_dim, H = config_.heads;
+  const std::int64_t N = std::int64_t(B) * T, most = std::int64_t(max_batch_) * config_.max_len;
+  const std::int64_t most_probs = std::int64_t(max_batch_) * H * config_.max_len * config_.max_len;
+  grow(ids_, N, most);
+  grow(lengths_, B, max_batch_);
+  grow(key_mask_, N, most);
+  grow(x_, N * C, most * C);
+  grow(h_, N * C, most * C);
+  grow(qkv_buf_, N * 3 * C, most * 3 * C);
+  grow(probs_, std::int64_t(B) * H * T * T, most_probs);
+  grow(ffn_, N * F, most * F);
+  if (precision_ == Precision::kBf16) grow(bf16_in_, N * std::max(C, F), most * std::max(C, F));
+  if (precision_ == Precision::kInt8) {
+    grow(int8_in_, N * std::max(C, F), most * std::max(C, F));
+    grow(int8_in_scales_, N, most);
+    grow(int8_acc_, N * std::max(3 * C, F), most * std::max(3 * C, F));
   }
 }
 
@@ -93,6 +113,7 @@ void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, 
   int T = 1;
   for (const auto* s : batch) T = std::max<int>(T, static_cast<int>(s->size()));
   const int C = config_.dim, N = B * T;
+  reserve(B, T);
 
   // Pad to T with id 0; padded keys are masked out of every attention row, and
   // pooling reads only real positions, so padding never changes a sentence's vector.

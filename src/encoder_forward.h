@@ -4,9 +4,9 @@
 //     x += Attention(LN1(x)) · Wproj + bproj                     (residual fused as a sum post-op)
 //     x += GELU(LN2(x) · W1 + b1) · W2 + b2                      (GELU and residual fused)
 //   v = pool(LN_final(x)) over real positions, then L2-normalised (B, C)
-// It keeps nothing between batches: every intermediate lives in scratch sized
-// once for the largest batch. Training has its own forward (src/train/) that
-// keeps what the backward needs.
+// It keeps nothing between batches: every intermediate lives in scratch that
+// grows with the batches seen, up to the size of the largest batch. Training has its own forward
+// (src/train/) that keeps what the backward needs.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +35,7 @@ class EncoderForward {
  private:
   // y (N, out) (+)= x (N, in) · W + b in the configured precision; `index` is
   // the weight's position in the converted copies (4 per block: qkv, proj, fc1, fc2).
+  void reserve(int B, int T);  // grows the scratch below to hold a (B, T) batch
   void linear(const nn::Linear& layer, const float* x, const float* w, std::size_t index,
               const float* b, float* y, int N);
 

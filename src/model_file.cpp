@@ -4,9 +4,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <string_view>
 #include <nlohmann/json.hpp>
 
 #include "sentemb/errors.h"
+#include "sentemb/mapped_file.h"
 #include "sentemb/parameters.h"
 
 namespace sentemb {
@@ -38,7 +40,7 @@ namespace {
 
 // JSON nesting depth outside strings; the parser recurses, so a hostile header
 // nested thousands deep must be refused before parsing.
-int json_depth(const std::string& text) {
+int json_depth(std::string_view text) {
   int depth = 0, max_depth = 0;
   bool in_string = false, escaped = false;
   for (char ch : text) {
@@ -62,12 +64,12 @@ int json_depth(const std::string& text) {
 
 }  // namespace
 
-Model model_from_tensor_file(const TensorFile& file, const std::string& source) {
+Model model_from_tensor_view(const TensorFileView& file, const std::string& source) {
   if (json_depth(file.header) > 32)
     throw ModelFileError(fmt::format("{}: corrupt header: JSON nested too deeply", source));
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(file.header);
+    header = nlohmann::json::parse(file.header.begin(), file.header.end());
   } catch (const nlohmann::json::exception& e) {
     throw ModelFileError(fmt::format("{}: unreadable header: {}", source, e.what()));
   }
@@ -79,14 +81,14 @@ Model model_from_tensor_file(const TensorFile& file, const std::string& source) 
   } catch (const ModelFileError& e) {
     throw ModelFileError(fmt::format("{}: {}", source, e.what()));
   }
-  model.tokenizer_model = file.blob;
+  model.tokenizer_model = std::string(file.blob);
   if (model.tokenizer_model.empty())
     throw ModelFileError(fmt::format("{}: the model file holds no tokenizer", source));
 
   // The config must not demand more parameters than the file holds (checked
   // before allocating: a small file cannot ask for gigabytes).
   std::uint64_t floats_in_file = 0;
-  for (const auto& t : file.tensors) floats_in_file += t.data.size();
+  for (const auto& t : file.tensors) floats_in_file += t.count;
   // Small mismatches are reported tensor by tensor below, by name.
   if (static_cast<std::uint64_t>(model.config.parameter_count()) > 2 * floats_in_file + (1u << 20))
     throw ModelFileError(fmt::format("{}: the config needs {} parameters but the file holds {}",
@@ -94,13 +96,13 @@ Model model_from_tensor_file(const TensorFile& file, const std::string& source) 
   const auto specs = parameter_specs(model.config);
   model.parameters.assign(model.config.parameter_count(), 0.0f);
   for (const auto& spec : specs) {
-    const NamedTensor* t = file.find(spec.name);
+    const TensorView* t = file.find(spec.name);
     if (!t) throw ModelFileError(fmt::format("{}: missing tensor '{}'", source, spec.name));
     if (t->shape != spec.shape)
       throw ModelFileError(fmt::format("{}: tensor '{}' has shape [{}], the config needs [{}]",
                                        source, spec.name, fmt::join(t->shape, ", "),
                                        fmt::join(spec.shape, ", ")));
-    std::copy(t->data.begin(), t->data.end(), model.parameters.begin() + spec.offset);
+    t->copy_to(model.parameters.data() + spec.offset);
   }
   for (const auto& t : file.tensors) {
     const bool known = std::any_of(specs.begin(), specs.end(),
@@ -112,9 +114,13 @@ Model model_from_tensor_file(const TensorFile& file, const std::string& source) 
   return model;
 }
 
+Model model_from_tensor_file(const TensorFile& file, const std::string& source) {
+  return model_from_tensor_view(view_of(file), source);
+}
+
 Model load_model(const std::string& path) {
-  const std::string bytes = read_whole_file(path);
-  return model_from_tensor_file(parse_tensor_file(bytes, path), path);
+  const MappedFile file(path);
+  return model_from_tensor_view(view_tensor_file(file.bytes(), path), path);
 }
 
 void save_model(const Model& model, const std::string& path) {

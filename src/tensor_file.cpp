@@ -69,6 +69,16 @@ const NamedTensor* TensorFile::find(const std::string& name) const {
   return nullptr;
 }
 
+void TensorView::copy_to(float* out) const {
+  if (count > 0) std::memcpy(out, data, count * sizeof(float));  // no memcpy from null
+}
+
+const TensorView* TensorFileView::find(std::string_view name) const {
+  for (const auto& t : tensors)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
 std::uint64_t tensor_file_checksum(std::string_view bytes) {
   // FNV-1a, but on 64-bit words: eight times fewer multiplies than byte-wise.
   constexpr std::uint64_t kOffset = 0xcbf29ce484222325ull, kPrime = 0x100000001b3ull;
@@ -108,7 +118,7 @@ std::string serialize_tensor_file(const TensorFile& file) {
   return out;
 }
 
-TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) {
+TensorFileView view_tensor_file(std::string_view bytes, const std::string& source) {
   Cursor in(bytes, source);
   auto magic = in.take(sizeof(kMagic), "the magic number");
   if (std::memcmp(magic.data(), kMagic, sizeof(kMagic)) != 0)
@@ -120,9 +130,9 @@ TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) 
         version, kTensorFileVersion));
   if (version == 0) throw ModelFileError(fmt::format("{}: invalid format version 0", source));
 
-  TensorFile file;
-  file.header = std::string(in.take(in.get<std::uint64_t>("the header size"), "the header"));
-  file.blob = std::string(in.take(in.get<std::uint64_t>("the tokenizer size"), "the tokenizer"));
+  TensorFileView file;
+  file.header = in.take(in.get<std::uint64_t>("the header size"), "the header");
+  file.blob = in.take(in.get<std::uint64_t>("the tokenizer size"), "the tokenizer");
   const auto count = in.get<std::uint32_t>("the tensor count");
   // Each tensor takes at least 20 bytes; a larger count cannot be genuine.
   if (count > in.remaining() / 20)
@@ -131,9 +141,9 @@ TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) 
                     source, count, in.remaining()));
   file.tensors.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) {
-    NamedTensor t;
+    TensorView t;
     const auto label = fmt::format("tensor #{}", i);
-    t.name = std::string(in.take(in.get<std::uint32_t>("a tensor name size"), label + "'s name"));
+    t.name = in.take(in.get<std::uint32_t>("a tensor name size"), label + "'s name");
     const auto what = fmt::format("tensor '{}'", t.name);
     const auto dtype = in.get<std::uint32_t>("a dtype");
     if (dtype != kDtypeFloat32)
@@ -153,9 +163,8 @@ TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) 
     if (nbytes != elements * sizeof(float))
       throw ModelFileError(fmt::format("{}: {} declares {} bytes but its shape needs {}", source,
                                        what, nbytes, elements * sizeof(float)));
-    auto data = in.take(nbytes, what + "'s data");  // checked before allocating
-    t.data.resize(elements);
-    if (nbytes > 0) std::memcpy(t.data.data(), data.data(), nbytes);  // no memcpy from null
+    t.data = in.take(nbytes, what + "'s data").data();  // checked before any allocation
+    t.count = elements;
     file.tensors.push_back(std::move(t));
   }
   const std::size_t body = in.pos();
@@ -166,6 +175,30 @@ TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) 
   if (stored != tensor_file_checksum(bytes.substr(0, body)))
     throw ModelFileError(fmt::format("{}: checksum mismatch: the file is corrupt", source));
   return file;
+}
+
+TensorFile parse_tensor_file(std::string_view bytes, const std::string& source) {
+  const TensorFileView view = view_tensor_file(bytes, source);
+  TensorFile file;
+  file.header = std::string(view.header);
+  file.blob = std::string(view.blob);
+  file.tensors.reserve(view.tensors.size());
+  for (const auto& v : view.tensors) {
+    NamedTensor t{std::string(v.name), v.shape, std::vector<float>(v.count)};
+    v.copy_to(t.data.data());
+    file.tensors.push_back(std::move(t));
+  }
+  return file;
+}
+
+TensorFileView view_of(const TensorFile& file) {
+  TensorFileView view;
+  view.header = file.header;
+  view.blob = file.blob;
+  for (const auto& t : file.tensors)
+    view.tensors.push_back(
+        {t.name, t.shape, reinterpret_cast<const char*>(t.data.data()), t.data.size()});
+  return view;
 }
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {

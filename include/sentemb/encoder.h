@@ -20,9 +20,9 @@ Precision precision_from_string(const std::string& name);  // "fp32", "bf16", "i
 
 struct EncoderOptions {
   Precision precision = Precision::kFp32;
-  int threads = 0;                   // 0: all cores (OpenMP default)
-  int batch_size = 64;               // sentences per forward pass
-  std::optional<bool> normalize;     // override the model's L2 normalisation
+  int threads = 0;                // 0: all cores (OpenMP default)
+  int batch_size = 64;            // sentences per forward pass
+  std::optional<bool> normalize;  // override the model's L2 normalisation
 };
 
 class Encoder {

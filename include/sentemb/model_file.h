@@ -18,5 +18,6 @@ void save_model(const Model& model, const std::string& path);  // atomic
 // The tensor-file form of a model, and back (checkpoints embed one).
 TensorFile model_to_tensor_file(const Model& model);
 Model model_from_tensor_file(const TensorFile& file, const std::string& source);
+Model model_from_tensor_view(const TensorFileView& file, const std::string& source);
 
 }  // namespace sentemb

@@ -17,7 +17,8 @@ struct TensorSpec {
   std::vector<std::int64_t> shape;  // row-major
   std::int64_t offset = 0;          // in floats from the arena start
   std::int64_t size = 0;            // product of shape
-  bool weight_decay = false;        // matrices of linear layers decay; biases, LayerNorm, embeddings don't
+  bool weight_decay =
+      false;  // matrices of linear layers decay; biases, LayerNorm, embeddings don't
 };
 
 // The tensors in arena order. Linear weights are stored (in, out), so a linear
@@ -41,11 +42,11 @@ struct BlockTensors {
 };
 
 struct ParameterTensors {
-  float* tok_emb;  // (V, C)
-  float* pos_emb;  // (Tmax, C)
+  float* tok_emb;                    // (V, C)
+  float* pos_emb;                    // (Tmax, C)
   std::vector<BlockTensors> blocks;  // L of them
-  float* lnf_w;    // (C)
-  float* lnf_b;    // (C)
+  float* lnf_w;                      // (C)
+  float* lnf_b;                      // (C)
 };
 
 // Views an arena of parameter_count() floats as named tensors.

@@ -37,11 +37,32 @@ struct TensorFile {
   const NamedTensor* find(const std::string& name) const;
 };
 
+// The same, pointing into bytes owned elsewhere (a mapped file): reading a model
+// this way copies each tensor once, straight to where it is used.
+struct TensorView {
+  std::string_view name;
+  std::vector<std::int64_t> shape;
+  const char* data = nullptr;  // `count` float32 values, not necessarily aligned
+  std::uint64_t count = 0;
+  void copy_to(float* out) const;  // out: (count)
+};
+
+struct TensorFileView {
+  std::string_view header;
+  std::string_view blob;
+  std::vector<TensorView> tensors;
+
+  const TensorView* find(std::string_view name) const;
+};
+
 std::uint64_t tensor_file_checksum(std::string_view bytes);
 
 std::string serialize_tensor_file(const TensorFile& file);
-// `source` names the file in error messages.
+// Both validate the whole file, checksum included; `source` names the file in
+// error messages. The view lives as long as `bytes`.
 TensorFile parse_tensor_file(std::string_view bytes, const std::string& source);
+TensorFileView view_tensor_file(std::string_view bytes, const std::string& source);
+TensorFileView view_of(const TensorFile& file);  // lives as long as `file`
 
 // Atomic: writes PATH.tmp, fsyncs, renames over PATH, fsyncs the directory.
 // A crash at any moment leaves either the old file or the new one. Throws IoError.

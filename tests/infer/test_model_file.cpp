@@ -249,6 +249,20 @@ TEST_CASE("model file: a missing file is an IoError naming the path") {
   }
 }
 
+TEST_CASE("model file: an empty file, a directory and a non-model file name the path",
+          "[reliability]") {
+  test::TempDir dir;
+  const std::string empty = dir.file("empty.semb"), text = dir.file("notes.semb");
+  test::write_file(empty, "");
+  test::write_file(text, "just some text, not a model\n");
+  CHECK_THROWS_WITH(load_model(empty), Contains(empty) && Contains("truncated"));
+  CHECK_THROWS_AS(load_model(empty), ModelFileError);
+  CHECK_THROWS_WITH(load_model(text), Contains(text) && Contains("bad magic"));
+  CHECK_THROWS_WITH(load_model(dir.path().string()),
+                    Contains(dir.path().string()) && Contains("not a regular file"));
+  CHECK_THROWS_AS(load_model(dir.path().string()), IoError);
+}
+
 TEST_CASE("model file: bad magic", "[reliability]") {
   std::string bytes = small_model_bytes();
   bytes[0] = 'X';
