@@ -14,6 +14,8 @@ nn::LinearOptions linear_options(bool gelu, bool accumulate, Precision precision
   options.gelu = gelu;
   options.accumulate = accumulate;
   options.bf16 = precision == Precision::kBf16;
+  // In bf16, GELU(fc1) is written in bf16: it is only ever fc2's bf16 input.
+  options.bf16_out = gelu && options.bf16;
   options.int8 = precision == Precision::kInt8;
   return options;
 }
@@ -78,8 +80,12 @@ void EncoderForward::reserve(int B, int T) {
   grow(h_, N * C, most * C);
   grow(qkv_buf_, N * 3 * C, most * 3 * C);
   grow(probs_, std::int64_t(B) * H * T * T, most_probs);
-  grow(ffn_, N * F, most * F);
-  if (precision_ == Precision::kBf16) grow(bf16_in_, N * std::max(C, F), most * std::max(C, F));
+  if (precision_ == Precision::kBf16) {
+    grow(bf16_in_, N * C, most * C);
+    grow(ffn_bf16_, N * F, most * F);
+  } else {
+    grow(ffn_, N * F, most * F);
+  }
   if (precision_ == Precision::kInt8) {
     grow(int8_in_, N * std::max(C, F), most * std::max(C, F));
     grow(int8_in_scales_, N, most);
@@ -136,8 +142,14 @@ void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, 
     attention_.forward(qkv_buf_.data(), key_mask_.data(), probs_.data(), h_.data(), B, T);
     linear(proj_, h_.data(), p.proj_w, w + 1, p.proj_b, x_.data(), N);  // x += (B, T, C)
     layernorm_.forward(x_.data(), p.ln2_w, p.ln2_b, h_.data(), N);
-    linear(fc1_, h_.data(), p.fc1_w, w + 2, p.fc1_b, ffn_.data(), N);  // (B, T, F)
-    linear(fc2_, ffn_.data(), p.fc2_w, w + 3, p.fc2_b, x_.data(), N);  // x += (B, T, C)
+    if (precision_ == Precision::kBf16) {  // GELU(fc1) stays bf16 for fc2: no cast between
+      nn::to_bf16(h_.data(), bf16_in_.data(), std::size_t(N) * C);
+      fc1_.forward(bf16_in_.data(), bf16_weights_[w + 2].data(), p.fc1_b, ffn_bf16_.data(), N);
+      fc2_.forward(ffn_bf16_.data(), bf16_weights_[w + 3].data(), p.fc2_b, x_.data(), N);
+    } else {
+      linear(fc1_, h_.data(), p.fc1_w, w + 2, p.fc1_b, ffn_.data(), N);  // (B, T, F)
+      linear(fc2_, ffn_.data(), p.fc2_w, w + 3, p.fc2_b, x_.data(), N);  // x += (B, T, C)
+    }
   }
   layernorm_.forward(x_.data(), params_.lnf_w, params_.lnf_b, h_.data(), N);
   nn::pooling_forward(config_.pooling, out, h_.data(), lengths_.data(), B, T, C);

@@ -50,18 +50,19 @@ class EncoderForward {
   std::vector<nn::QuantizedWeights> int8_weights_;        // per block: qkv, proj, fc1, fc2
 
   // Scratch, sized for max_batch × max_len.
-  std::vector<int> ids_;                // (B, T)
-  std::vector<int> lengths_;            // (B)
-  std::vector<float> key_mask_;         // (B, T)
-  std::vector<float> x_;                // (B, T, C) residual stream
-  std::vector<float> h_;                // (B, T, C) LayerNorm output / attention context
-  std::vector<float> qkv_buf_;          // (B, T, 3C)
-  std::vector<float> probs_;            // (B, NH, T, T)
-  std::vector<float> ffn_;              // (B, T, F)
-  std::vector<std::uint16_t> bf16_in_;  // (B, T, max(C, F)) bf16 copy of a matmul input
-  std::vector<std::int8_t> int8_in_;    // (B, T, max(C, F)) s8 copy of a matmul input
-  std::vector<float> int8_in_scales_;   // (B, T) its per-row scales
-  std::vector<std::int32_t> int8_acc_;  // (B, T, max(3C, F)) s32 matmul result
+  std::vector<int> ids_;                 // (B, T)
+  std::vector<int> lengths_;             // (B)
+  std::vector<float> key_mask_;          // (B, T)
+  std::vector<float> x_;                 // (B, T, C) residual stream
+  std::vector<float> h_;                 // (B, T, C) LayerNorm output / attention context
+  std::vector<float> qkv_buf_;           // (B, T, 3C)
+  std::vector<float> probs_;             // (B, NH, T, T)
+  std::vector<float> ffn_;               // (B, T, F) fp32 and int8 only
+  std::vector<std::uint16_t> ffn_bf16_;  // (B, T, F) bf16 only: GELU(fc1), fc2's input
+  std::vector<std::uint16_t> bf16_in_;   // (B, T, C) bf16 copy of a matmul input
+  std::vector<std::int8_t> int8_in_;     // (B, T, max(C, F)) s8 copy of a matmul input
+  std::vector<float> int8_in_scales_;    // (B, T) its per-row scales
+  std::vector<std::int32_t> int8_acc_;   // (B, T, max(3C, F)) s32 matmul result
 };
 
 }  // namespace sentemb

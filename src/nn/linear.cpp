@@ -24,11 +24,13 @@ Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), opt
     matmul_prim_ = dnnl::matmul(pd);
     return;
   }
+  if (options.bf16_out && (!options.bf16 || options.accumulate))
+    throw std::logic_error("Linear: bf16_out needs bf16 and no accumulate");
   const auto in_type = options.bf16 ? dt::bf16 : dt::f32;
   x_md_ = dnnl::memory::desc({M, in}, in_type, tag::ab);
   w_md_ = dnnl::memory::desc({in, out}, in_type, tag::ab);
   b_md_ = dnnl::memory::desc({1, out}, dt::f32, tag::ab);
-  y_md_ = dnnl::memory::desc({M, out}, dt::f32, tag::ab);
+  y_md_ = dnnl::memory::desc({M, out}, options.bf16_out ? dt::bf16 : dt::f32, tag::ab);
   dnnl::post_ops ops;
   if (options.gelu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
   if (options.accumulate) ops.append_sum(1.0f);
@@ -37,11 +39,11 @@ Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), opt
   matmul_prim_ = dnnl::matmul(pd);
 }
 
-void Linear::forward(const void* x, const void* w, const float* b, float* y, int M) const {
+void Linear::forward(const void* x, const void* w, const float* b, void* y, int M) const {
   if (options_.int8) throw std::logic_error("int8 Linear: call forward_int8");
   auto& ctx = dnnl_context();
-  const auto in_type = x_md_.data_type();
-  dnnl::memory::desc x_md({M, in_}, in_type, tag::ab), y_md({M, out_}, dt::f32, tag::ab);
+  dnnl::memory::desc x_md({M, in_}, x_md_.data_type(), tag::ab),
+      y_md({M, out_}, y_md_.data_type(), tag::ab);
   matmul_prim_.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(x_md, x)},
                                     {DNNL_ARG_WEIGHTS, wrap(w_md_, w)},
                                     {DNNL_ARG_BIAS, wrap(b_md_, b)},

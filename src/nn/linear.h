@@ -22,14 +22,16 @@ struct LinearOptions {
   bool gelu = false;        // y = GELU_erf(x·W + b)
   bool accumulate = false;  // y += (x·W + b)   [applied after gelu]
   bool bf16 = false;        // x and W in bf16, accumulation and y in fp32
+  bool bf16_out = false;    // with bf16 (not accumulate): y in bf16, for the next bf16 matmul
   bool int8 = false;  // x and W in s8 with scales, s32 accumulation, y in fp32; use forward_int8
 };
 
 class Linear {
  public:
   Linear(int in, int out, LinearOptions options);
-  // x: (M, in) fp32 (or bf16 when options.bf16), w: (in, out) same type, b: (out) fp32.
-  void forward(const void* x, const void* w, const float* b, float* y, int M) const;
+  // x: (M, in) fp32 (or bf16 when options.bf16), w: (in, out) same type, b: (out) fp32,
+  // y: (M, out) fp32 (or bf16 when options.bf16_out).
+  void forward(const void* x, const void* w, const float* b, void* y, int M) const;
   // options.int8 only. x: (M, in) s8 with x_scales (M); w: (in, out) s8 with
   // w_scales (out); b: (out); y: (M, out) fp32; acc: (M, out) s32 scratch.
   //   y[m,n] (+)= GELU?(x_scales[m] · w_scales[n] · Σ_k x[m,k]·w[k,n] + b[n])
