@@ -201,6 +201,8 @@ enc1_1() { measure enc_a_fp32_t1_sentemb "$BENCH" encode-fixed "${E[@]}" --threa
 enc1_3() { measure enc_a_fp32_t1_torch_nn "${TORCH[@]}" encode-fixed "${E[@]}" --threads 1 --impl nn; }
 # (b) real text, each with its best batching
 text_1() { measure text_fp32_sentemb "$BENCH" encode-text --model "$MODEL" --input "$TEXT" --threads "$THREADS" --batch "$SENTEMB_TEXT_BATCH" --warmup-lines 500; }
+text_3() { measure text_bf16_sentemb "$BENCH" encode-text --model "$MODEL" --input "$TEXT" --threads "$THREADS" --batch "$SENTEMB_TEXT_BATCH" --warmup-lines 500 --precision bf16; }
+text_4() { measure text_int8_sentemb "$BENCH" encode-text --model "$MODEL" --input "$TEXT" --threads "$THREADS" --batch "$SENTEMB_TEXT_BATCH" --warmup-lines 500 --precision int8; }
 text_2() { measure text_fp32_torch "${TORCH[@]}" encode-ids --model "$MODEL" --ids "$WORK/text.ids" --threads "$THREADS" --impl "$TORCH_TEXT_IMPL" --batch "$TORCH_TEXT_BATCH" --warmup-lines 500; }
 # (c) training steps, 64 pairs x 32 tokens, InfoNCE, AdamW, dropout 0.1, clip 1
 train_1() { measure train_fp32_sentemb "$BENCH" train "${T[@]}" --threads "$THREADS"; }

@@ -116,6 +116,8 @@ def main():
     p(f"### (b) Encode real text (STS-B dev both columns + 20k COCO captions), {threads} threads\n")
     p(header.format(unit="sentences"))
     sb = row("sentemb fp32 (Encoder::encode: tokenise, sort, batch)", "text_fp32_sentemb", None)
+    sb16 = row("sentemb bf16", "text_bf16_sentemb", None)
+    sb8 = row("sentemb int8", "text_int8_sentemb", None)
     tb = row("PyTorch fp32 (pre-tokenised ids, sorted, batched)", "text_fp32_torch", None)
     for label in ("text_fp32_sentemb", "text_fp32_torch"):
         res = R.rows.get(label, [{}])[0].get("result", {})
@@ -203,6 +205,9 @@ def main():
            paired=R.paired("enc_a_int8_sentemb", torch32_label))
     target("encode (b) real text ≥ 2× PyTorch fp32", ratio(sb, tb), 2.0,
            paired=R.paired("text_fp32_sentemb", "text_fp32_torch"))
+    for prec, value in (("bf16", sb16), ("int8", sb8)):
+        target(f"encode (b) real text, sentemb {prec} ≥ 2× PyTorch fp32", ratio(value, tb), 2.0,
+               paired=R.paired(f"text_{prec}_sentemb", "text_fp32_torch"))
     target("training fp32 ≥ 1.5× PyTorch fp32", ratio(sc, tc), 1.5,
            paired=R.paired("train_fp32_sentemb", "train_fp32_torch"))
     target("training fp32 at 1 thread ≥ 1.5× PyTorch fp32 at 1 thread (not a target; less load-bound)",
