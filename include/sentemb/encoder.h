@@ -25,6 +25,10 @@ struct EncoderOptions {
   std::optional<bool> normalize;  // override the model's L2 normalisation
 };
 
+// Threads: an Encoder runs each call on the calling thread's OpenMP team (and
+// tokenizes on up to `threads` std::threads). Use one Encoder per thread, each
+// created on the thread that uses it: oneDNN's primitives must run on the thread
+// that created them, and an Encoder caches primitives per batch shape.
 class Encoder {
  public:
   explicit Encoder(Model model, EncoderOptions options = {});

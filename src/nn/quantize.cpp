@@ -34,8 +34,9 @@ inline std::int8_t round_to_s8(float v) {
 
 // The per-row loops run once per linear layer input/output, so they matter for
 // speed; the library is built for baseline x86-64 (SSE2), hence AVX2 and
-// AVX-512 clones picked at load time by the CPU (GCC/Clang ifunc).
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+// AVX-512 clones picked at load time by the CPU (GCC/Clang ifunc). Not under
+// ThreadSanitizer: the ifunc resolver runs before its runtime is up and crashes.
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__SANITIZE_THREAD__)
 #define SENTEMB_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define SENTEMB_SIMD_CLONES

@@ -1,7 +1,9 @@
 // The encoder as a whole: padding invariance, order, precision paths.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <exception>
 #include <random>
+#include <thread>
 
 #include "infer/test_models.h"
 #include "sentemb/encoder.h"
@@ -55,7 +57,7 @@ TEST_CASE("encode() returns vectors in input order, unit length", "[encoder]") {
 
 // ctest runs every test with OMP_NUM_THREADS=1 (tests run side by side), so the
 // threaded paths are exercised here, with explicit thread counts.
-TEST_CASE("1, 2 and 3 encoder threads give the same embeddings", "[encoder]") {
+TEST_CASE("1, 2 and 3 encoder threads give the same embeddings", "[encoder][openmp]") {
   const Model model = tiny_model();
   const auto seqs = random_sequences(40, 32, 11);
   std::vector<std::string> sentences;
@@ -77,6 +79,40 @@ TEST_CASE("1, 2 and 3 encoder threads give the same embeddings", "[encoder]") {
       for (std::size_t i = 0; i < from_text[0].size(); ++i)
         REQUIRE(from_text[t][i] == Approx(from_text[0][i]).margin(1e-5));
     }
+  }
+}
+
+// A server may run one Encoder per thread. oneDNN (built without concurrent
+// execution) wants each primitive run on the thread that created it, so each
+// Encoder here is created on the thread that uses it. Under ThreadSanitizer
+// (tools/tsan.sh) this also checks that shared state (the oneDNN engine and
+// stream, the tokenizer) is used without data races.
+TEST_CASE("Encoders on separate threads give the vectors of one alone", "[encoder][threads]") {
+  const Model model = tiny_model();
+  std::vector<std::string> sentences;
+  for (int i = 0; i < 24; ++i) sentences.push_back("sentence " + std::to_string(i * 7) + " x");
+  const auto expected =
+      Encoder(model, EncoderOptions{Precision::kFp32, 1, 8, {}}).encode(sentences);
+  constexpr int kThreads = 3;
+  std::vector<std::vector<float>> got(kThreads);
+  std::vector<std::exception_ptr> errors(kThreads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < kThreads; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        // threads 0: the tokenizer splits each call over all cores (std::thread).
+        Encoder encoder(model, EncoderOptions{Precision::kFp32, 0, 8, {}});
+        for (int round = 0; round < 3; ++round) got[t] = encoder.encode(sentences);
+      } catch (...) {
+        errors[t] = std::current_exception();
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    if (errors[t]) std::rethrow_exception(errors[t]);
+    REQUIRE(got[t].size() == expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      REQUIRE(got[t][i] == Approx(expected[i]).margin(1e-6));
   }
 }
 

@@ -116,7 +116,8 @@ TEST_CASE("Cosine triplet gradients match the PyTorch reference", "[gradcheck][r
 
 // ctest runs every test with OMP_NUM_THREADS=1; the threaded forward and backward
 // (OpenMP loops, oneDNN primitives) must hold the same bounds.
-TEST_CASE("The reference gradients hold with 2 and 3 training threads", "[gradcheck][reference]") {
+TEST_CASE("The reference gradients hold with 2 and 3 training threads",
+          "[gradcheck][reference][openmp]") {
   for (int threads : {2, 3}) {
     INFO(threads << " threads");
     InfoNceLoss loss({0.05f, false});
