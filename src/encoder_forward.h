@@ -5,8 +5,8 @@
 //     x += GELU(LN2(x) · W1 + b1) · W2 + b2                      (GELU and residual fused)
 //   v = pool(LN_final(x)) over real positions, then L2-normalised (B, C)
 // It keeps nothing between batches: every intermediate lives in scratch that
-// grows with the batches seen, up to the size of the largest batch. Training has its own forward
-// (src/train/) that keeps what the backward needs.
+// grows with the batches seen, up to the size of the largest batch. Training has
+// its own forward (src/train/) that keeps what the backward needs.
 #pragma once
 
 #include <cstdint>
@@ -33,9 +33,9 @@ class EncoderForward {
   int max_batch() const { return max_batch_; }
 
  private:
+  void reserve(int B, int T);  // grows the scratch below to hold a (B, T) batch
   // y (N, out) (+)= x (N, in) · W + b in the configured precision; `index` is
   // the weight's position in the converted copies (4 per block: qkv, proj, fc1, fc2).
-  void reserve(int B, int T);  // grows the scratch below to hold a (B, T) batch
   void linear(const nn::Linear& layer, const float* x, const float* w, std::size_t index,
               const float* b, float* y, int N);
 
@@ -49,7 +49,7 @@ class EncoderForward {
   std::vector<std::vector<std::uint16_t>> bf16_weights_;  // per block: qkv, proj, fc1, fc2
   std::vector<nn::QuantizedWeights> int8_weights_;        // per block: qkv, proj, fc1, fc2
 
-  // Scratch, sized for max_batch × max_len.
+  // Scratch, grown by reserve() up to max_batch × max_len rows.
   std::vector<int> ids_;                 // (B, T)
   std::vector<int> lengths_;             // (B)
   std::vector<float> key_mask_;          // (B, T)

@@ -17,8 +17,8 @@ struct TensorSpec {
   std::vector<std::int64_t> shape;  // row-major
   std::int64_t offset = 0;          // in floats from the arena start
   std::int64_t size = 0;            // product of shape
-  bool weight_decay =
-      false;  // matrices of linear layers decay; biases, LayerNorm, embeddings don't
+  // Matrices of linear layers decay; biases, LayerNorm, embeddings don't.
+  bool weight_decay = false;
 };
 
 // The tensors in arena order. Linear weights are stored (in, out), so a linear
