@@ -282,16 +282,21 @@ def infonce(a, p, temperature=0.05):
     return F.cross_entropy(logits, torch.arange(a.shape[0]))
 
 
-def cmd_train(args):
-    peer = load_peer(args.model, dropout=args.dropout).train()
-    config = peer.config
+def make_adamw(peer, lr):
+    """sentemb's AdamW: decay 0.01 on the linear matrices only."""
     decay = [p for n, p in peer.named_parameters()
              if n.endswith(("qkv.weight", "proj.weight", "fc1.weight", "fc2.weight"))]
     decay_ids = {id(p) for p in decay}
     rest = [p for p in peer.parameters() if id(p) not in decay_ids]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
-                             {"params": rest, "weight_decay": 0.0}],
-                            lr=1e-4, betas=(0.9, 0.999), eps=1e-8)
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
+                              {"params": rest, "weight_decay": 0.0}],
+                             lr=lr, betas=(0.9, 0.999), eps=1e-8)
+
+
+def cmd_train(args):
+    peer = load_peer(args.model, dropout=args.dropout).train()
+    config = peer.config
+    opt = make_adamw(peer, 1e-4)
     B = args.batch
     ids, valid = random_fixed_ids(2 * B, args.tokens, config["vocab_size"], 11)
     last = [0.0]

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from scipy.stats import spearmanr
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_torch import load_peer, pad, read_ids  # noqa: E402
+from peer_torch import load_peer, make_adamw, pad, read_ids  # noqa: E402
 
 
 def group_ids(dir_, name, groups_file):
@@ -116,13 +116,7 @@ def main():
     warmup = int(args.warmup * total_steps)
 
     peer = load_peer(args.model, dropout=args.dropout).train()
-    decay = [p for n, p in peer.named_parameters()
-             if n.endswith(("qkv.weight", "proj.weight", "fc1.weight", "fc2.weight"))]
-    decay_ids = {id(p) for p in decay}
-    rest = [p for p in peer.parameters() if id(p) not in decay_ids]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
-                             {"params": rest, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
+    opt = make_adamw(peer, args.lr)
     log = open(args.log, "w")
     start = time.time()
     weights = [f["weight"] for f in files]
