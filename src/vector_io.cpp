@@ -491,7 +491,9 @@ VectorMatrix read_npy(const std::string& path) {
   if (element_size == 4) {
     in.read(m.data.data(), m.data.size() * 4, "the data");
   } else {
-    std::vector<double> row(dim);
+    // Sized only when there are rows: then the data check above bounds dim by the
+    // file size (a header may declare (0, 2^30) doubles: 8 GiB for one row).
+    std::vector<double> row(rows > 0 ? dim : 0);
     for (std::uint64_t r = 0; r < rows; ++r) {
       in.read(row.data(), dim * 8, "the data");
       for (std::uint64_t j = 0; j < dim; ++j) m.data[r * dim + j] = static_cast<float>(row[j]);

@@ -262,6 +262,16 @@ TEST_CASE("read_npy reads hand-built float32 and float64 files", "[vector_io]") 
     CHECK(m.dim == 16);
     CHECK(m.data.empty());
   }
+  SECTION("shape (0, 2^30) in float64 allocates nothing (found by fuzz_vector_io)") {
+    const std::string path = tmp.file("e.npy");
+    write_file(
+        path,
+        npy_file_header(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 1073741824), }"));
+    VectorMatrix m = read_npy(path);
+    CHECK(m.rows == 0);
+    CHECK(m.dim == 1073741824);
+    CHECK(m.data.empty());
+  }
 }
 
 TEST_CASE("read_npy rejects what it cannot read, naming the file", "[vector_io]") {
