@@ -70,6 +70,11 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--ema", o.ema,
                   "Keep an exponential moving average of the weights with this decay (e.g. "
                   "0.999); evaluation and the written model use it (0: off)");
+  cmd->add_option_function<std::string>(
+         "--precision", [&o](const std::string& p) { o.bf16 = p == "bf16"; },
+         "Matmul precision: fp32, or bf16 (mixed precision: bf16 products with fp32 "
+         "accumulation, fp32 master weights and AdamW)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
   cmd->add_option("--seed", o.seed, "Random seed (initialisation, data order, dropout)");
   cmd->add_option("--threads", o.threads, "CPU threads (0: all cores)");
   cmd->add_option("--epochs", o.epochs, "Passes over the training data");

@@ -11,29 +11,38 @@ using nn::dt;
 using nn::tag;
 using nn::wrap;
 
-LinearBackward::LinearBackward(int in, int out) : in_(in), out_(out) {
+LinearBackward::LinearBackward(int in, int out, bool bf16) : in_(in), out_(out), bf16_(bf16) {
   const auto M = DNNL_RUNTIME_DIM_VAL;
-  dy_md_ = dnnl::memory::desc({M, out}, dt::f32, tag::ab);
-  wt_md_ = dnnl::memory::desc({out, in}, dt::f32, tag::ba);  // Wᵀ: W (in, out) read transposed
+  const auto in_type = bf16 ? dt::bf16 : dt::f32;
+  dy_md_ = dnnl::memory::desc({M, out}, in_type, tag::ab);
+  wt_md_ = dnnl::memory::desc({out, in}, in_type, tag::ba);  // Wᵀ: W (in, out) read transposed
   dx_md_ = dnnl::memory::desc({M, in}, dt::f32, tag::ab);
-  xt_md_ = dnnl::memory::desc({in, M}, dt::f32, tag::ba);  // xᵀ: x (M, in) read transposed
+  xt_md_ = dnnl::memory::desc({in, M}, in_type, tag::ba);  // xᵀ: x (M, in) read transposed
   dw_md_ = dnnl::memory::desc({in, out}, dt::f32, tag::ab);
   dx_prim_ = nn::make_matmul(dy_md_, wt_md_, dx_md_);
   dx_accumulate_prim_ = nn::make_matmul(dy_md_, wt_md_, dx_md_, 1.0f, true);
   dw_prim_ = nn::make_matmul(xt_md_, dy_md_, dw_md_, 1.0f, true);
 }
 
-void LinearBackward::backward(const float* x, const float* w, const float* dy, float* dx,
+void LinearBackward::backward(const void* x, const void* w, const float* dy, float* dx,
                               bool accumulate_dx, float* dw, float* db, int M) const {
   auto& ctx = nn::dnnl_context();
-  const dnnl::memory::desc dy_md({M, out_}, dt::f32, tag::ab), dx_md({M, in_}, dt::f32, tag::ab),
-      xt_md({in_, M}, dt::f32, tag::ba);
+  const auto in_type = bf16_ ? dt::bf16 : dt::f32;
+  const dnnl::memory::desc dy_md({M, out_}, in_type, tag::ab), dx_md({M, in_}, dt::f32, tag::ab),
+      xt_md({in_, M}, in_type, tag::ba);
+  const void* dy_operand = dy;
+  if (bf16_) {
+    const std::size_t n = std::size_t(M) * out_;
+    if (dy_bf16_.size() < n) dy_bf16_.resize(n);
+    nn::to_bf16(dy, dy_bf16_.data(), n);
+    dy_operand = dy_bf16_.data();
+  }
   const auto& prim = accumulate_dx ? dx_accumulate_prim_ : dx_prim_;
-  prim.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(dy_md, dy)},
+  prim.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(dy_md, dy_operand)},
                             {DNNL_ARG_WEIGHTS, wrap(wt_md_, w)},
                             {DNNL_ARG_DST, wrap(dx_md, dx)}});
   dw_prim_.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(xt_md, x)},
-                                {DNNL_ARG_WEIGHTS, wrap(dy_md, dy)},
+                                {DNNL_ARG_WEIGHTS, wrap(dy_md, dy_operand)},
                                 {DNNL_ARG_DST, wrap(dw_md_, dw)}});
   ctx.stream.wait();
   // db: column sums of dy; each thread sums a block of columns over all rows.

@@ -66,13 +66,14 @@ void check_writable(const std::string& path) {
 std::string run_fingerprint(const TrainOptions& o) {
   nlohmann::json sources = nlohmann::json::array();
   for (const auto& s : o.sources) sources.push_back({s.path, to_string(s.format), s.weight});
-  return nlohmann::json{{"sources", sources},       {"groups", o.group_files},
-                        {"loss", o.loss},           {"batch", o.batch},
-                        {"seed", o.seed},           {"lr", o.lr},
-                        {"epochs", o.epochs},       {"max_steps", o.max_steps},
-                        {"dropout", o.dropout},     {"temperature", o.temperature},
-                        {"symmetric", o.symmetric}, {"ema", o.ema}}
-      .dump();
+  nlohmann::json f{{"sources", sources},       {"groups", o.group_files},
+                   {"loss", o.loss},           {"batch", o.batch},
+                   {"seed", o.seed},           {"lr", o.lr},
+                   {"epochs", o.epochs},       {"max_steps", o.max_steps},
+                   {"dropout", o.dropout},     {"temperature", o.temperature},
+                   {"symmetric", o.symmetric}, {"ema", o.ema}};
+  if (o.bf16) f["bf16"] = true;  // only when set: fp32 checkpoints of older builds still resume
+  return f.dump();
 }
 
 // STS evaluation: Spearman of cosine similarity against gold scores.
@@ -252,7 +253,7 @@ TrainResult run_training(const TrainOptions& o,
   so.decay = lr_decay_from_string(o.decay);
   const LrSchedule schedule(so);
 
-  train::TrainingEncoder encoder(config, 3 * o.batch, {o.dropout, o.dropout, o.dropout});
+  train::TrainingEncoder encoder(config, 3 * o.batch, {o.dropout, o.dropout, o.dropout}, o.bf16);
   std::optional<StsEvaluator> evaluator;
   if (!o.eval_sts.empty())
     evaluator.emplace(o.eval_sts, tokenizer, config,

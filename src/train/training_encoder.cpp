@@ -19,21 +19,23 @@ std::uint64_t site_seed(std::uint64_t step_seed, int layer, int site) {
 
 }  // namespace
 
-TrainingEncoder::TrainingEncoder(const ModelConfig& config, int max_sequences, DropoutRates dropout)
+TrainingEncoder::TrainingEncoder(const ModelConfig& config, int max_sequences, DropoutRates dropout,
+                                 bool bf16)
     : config_(config),
       max_sequences_(max_sequences),
       dropout_(dropout),
+      bf16_(bf16),
       layernorm_(config.dim, config.layernorm_eps),
-      qkv_(config.dim, 3 * config.dim, {}),
-      proj_(config.dim, config.dim, {}),
-      fc1_(config.dim, config.ffn_dim, {}),
-      fc2_(config.ffn_dim, config.dim, {}),
+      qkv_(config.dim, 3 * config.dim, {.bf16 = bf16}),
+      proj_(config.dim, config.dim, {.bf16 = bf16}),
+      fc1_(config.dim, config.ffn_dim, {.bf16 = bf16}),
+      fc2_(config.ffn_dim, config.dim, {.bf16 = bf16}),
       attention_(config.dim, config.heads),
       layernorm_backward_(config.dim, config.layernorm_eps),
-      qkv_backward_(config.dim, 3 * config.dim),
-      proj_backward_(config.dim, config.dim),
-      fc1_backward_(config.dim, config.ffn_dim),
-      fc2_backward_(config.ffn_dim, config.dim),
+      qkv_backward_(config.dim, 3 * config.dim, bf16),
+      proj_backward_(config.dim, config.dim, bf16),
+      fc1_backward_(config.dim, config.ffn_dim, bf16),
+      fc2_backward_(config.ffn_dim, config.dim, bf16),
       attention_backward_(attention_) {
   const std::size_t S = max_sequences, T = config.max_len, N = S * T, C = config.dim,
                     F = config.ffn_dim, P = S * config.heads * T * T;
@@ -67,6 +69,16 @@ TrainingEncoder::TrainingEncoder(const ModelConfig& config, int max_sequences, D
     l.ln2_var.resize(N);
     l.fc1_pre.resize(N * F);
     l.fc1_act.resize(N * F);
+    if (bf16) {
+      l.ln1_bf16.resize(N * C);
+      l.ctx_bf16.resize(N * C);
+      l.ln2_bf16.resize(N * C);
+      l.fc1_act_bf16.resize(N * F);
+      l.qkv_w.resize(C * 3 * C);
+      l.proj_w.resize(C * C);
+      l.fc1_w.resize(C * F);
+      l.fc2_w.resize(F * C);
+    }
   }
   x_final_.resize(N * C);
   lnf_.resize(N * C);
@@ -99,6 +111,19 @@ void TrainingEncoder::gather(const float* padded, float* packed, int width) cons
   for (int b = 0; b < B_; ++b)
     std::copy_n(padded + std::int64_t(b) * T_ * width, std::int64_t(lengths_[b]) * width,
                 packed + std::int64_t(offsets_[b]) * width);
+}
+
+const void* TrainingEncoder::operand(const std::vector<float>& x, std::vector<std::uint16_t>& copy,
+                                     std::int64_t n) const {
+  if (!bf16_) return x.data();
+  nn::to_bf16(x.data(), copy.data(), n);
+  return copy.data();
+}
+
+TrainingEncoder::LinearWeights TrainingEncoder::linear_weights(const Layer& l,
+                                                               const BlockTensors& w) const {
+  if (bf16_) return {l.qkv_w.data(), l.proj_w.data(), l.fc1_w.data(), l.fc2_w.data()};
+  return {w.qkv_w, w.proj_w, w.fc1_w, w.fc2_w};
 }
 
 // x_out = x + drop(branch): the residual add, with the branch's dropout when on.
@@ -142,10 +167,18 @@ void TrainingEncoder::forward(const float* parameters,
   for (int li = 0; li < config_.layers; ++li) {
     auto& l = layers_[li];
     const auto& w = p.blocks[li];
+    if (bf16_) {  // this step's bf16 rounding of the master weights
+      nn::to_bf16(w.qkv_w, l.qkv_w.data(), l.qkv_w.size());
+      nn::to_bf16(w.proj_w, l.proj_w.data(), l.proj_w.size());
+      nn::to_bf16(w.fc1_w, l.fc1_w.data(), l.fc1_w.size());
+      nn::to_bf16(w.fc2_w, l.fc2_w.data(), l.fc2_w.size());
+    }
+    const auto lw = linear_weights(l, w);
     // x_mid = x_in + drop(Attention(LN1(x_in)) · Wproj + bproj)
     layernorm_.forward_training(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1.data(), l.ln1_mean.data(),
                                 l.ln1_var.data(), N);
-    qkv_.forward(l.ln1.data(), w.qkv_w, w.qkv_b, dqkv_.data(), N);  // (N, 3C) packed scratch
+    qkv_.forward(operand(l.ln1, l.ln1_bf16, NC), lw.qkv, w.qkv_b, dqkv_.data(),
+                 N);  // (N, 3C) packed scratch
     scatter(dqkv_.data(), l.qkv.data(), 3 * C);
     attention_.scores_softmax(l.qkv.data(), key_mask_.data(), l.probs.data(), B, T);
     const float* used = l.probs.data();
@@ -157,15 +190,15 @@ void TrainingEncoder::forward(const float* parameters,
     }
     attention_.context(used, l.qkv.data(), padded_.data(), B, T);
     gather(padded_.data(), l.ctx.data(), C);
-    proj_.forward(l.ctx.data(), w.proj_w, w.proj_b, dbranch_.data(), N);
+    proj_.forward(operand(l.ctx, l.ctx_bf16, NC), lw.proj, w.proj_b, dbranch_.data(), N);
     add_branch(l.x_in.data(), dbranch_.data(), l.attn_mask.data(), l.x_mid.data(), NC,
                site_seed(dropout_seed, li, 2));
     // x_out = x_mid + drop(GELU(LN2(x_mid) · W1 + b1) · W2 + b2)
     layernorm_.forward_training(l.x_mid.data(), w.ln2_w, w.ln2_b, l.ln2.data(), l.ln2_mean.data(),
                                 l.ln2_var.data(), N);
-    fc1_.forward(l.ln2.data(), w.fc1_w, w.fc1_b, l.fc1_pre.data(), N);
+    fc1_.forward(operand(l.ln2, l.ln2_bf16, NC), lw.fc1, w.fc1_b, l.fc1_pre.data(), N);
     gelu_.forward(l.fc1_pre.data(), l.fc1_act.data(), NF);
-    fc2_.forward(l.fc1_act.data(), w.fc2_w, w.fc2_b, dbranch_.data(), N);
+    fc2_.forward(operand(l.fc1_act, l.fc1_act_bf16, NF), lw.fc2, w.fc2_b, dbranch_.data(), N);
     float* x_out = li + 1 < config_.layers ? layers_[li + 1].x_in.data() : x_final_.data();
     add_branch(l.x_mid.data(), dbranch_.data(), l.ffn_mask.data(), x_out, NC,
                site_seed(dropout_seed, li, 3));
@@ -207,17 +240,24 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
     auto& l = layers_[li];
     const auto& w = p.blocks[li];
     const auto& gw = g.blocks[li];
+    // The forward's operands: fp32 activations and weights, or their bf16 copies.
+    const void *ln1 = l.ln1.data(), *ctx = l.ctx.data(), *ln2 = l.ln2.data(),
+               *fc1_act = l.fc1_act.data();
+    if (bf16_) {
+      ln1 = l.ln1_bf16.data(), ctx = l.ctx_bf16.data(), ln2 = l.ln2_bf16.data();
+      fc1_act = l.fc1_act_bf16.data();
+    }
+    const auto lw = linear_weights(l, w);
     // FFN branch.
     const float* dbranch = dx_.data();
     if (dropout_.residual > 0) {
       dropout_backward(dx_.data(), dbranch_.data(), l.ffn_mask.data(), NC);
       dbranch = dbranch_.data();
     }
-    fc2_backward_.backward(l.fc1_act.data(), w.fc2_w, dbranch, dwide_.data(), false, gw.fc2_w,
-                           gw.fc2_b, N);
+    fc2_backward_.backward(fc1_act, lw.fc2, dbranch, dwide_.data(), false, gw.fc2_w, gw.fc2_b, N);
     gelu_.backward(l.fc1_pre.data(), dwide_.data(), dwide_.data(), NF);
-    fc1_backward_.backward(l.ln2.data(), w.fc1_w, dwide_.data(), dnarrow_.data(), false, gw.fc1_w,
-                           gw.fc1_b, N);
+    fc1_backward_.backward(ln2, lw.fc1, dwide_.data(), dnarrow_.data(), false, gw.fc1_w, gw.fc1_b,
+                           N);
     layernorm_backward_.backward(l.x_mid.data(), w.ln2_w, w.ln2_b, l.ln2_mean.data(),
                                  l.ln2_var.data(), dnarrow_.data(), dx_.data(), gw.ln2_w, gw.ln2_b,
                                  N);
@@ -227,16 +267,15 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
       dropout_backward(dx_.data(), dbranch_.data(), l.attn_mask.data(), NC);
       dbranch = dbranch_.data();
     }
-    proj_backward_.backward(l.ctx.data(), w.proj_w, dbranch, dnarrow_.data(), false, gw.proj_w,
-                            gw.proj_b, N);
+    proj_backward_.backward(ctx, lw.proj, dbranch, dnarrow_.data(), false, gw.proj_w, gw.proj_b, N);
     const bool attn_dropout = dropout_.attention > 0;
     scatter(dnarrow_.data(), padded_.data(), C);
     attention_backward_.backward(
         l.qkv.data(), l.probs.data(), attn_dropout ? l.probs_used.data() : l.probs.data(),
         attn_dropout ? l.probs_mask.data() : nullptr, padded_.data(), dqkv_padded_.data(), B, T);
     gather(dqkv_padded_.data(), dqkv_.data(), 3 * C);
-    qkv_backward_.backward(l.ln1.data(), w.qkv_w, dqkv_.data(), dnarrow_.data(), false, gw.qkv_w,
-                           gw.qkv_b, N);
+    qkv_backward_.backward(ln1, lw.qkv, dqkv_.data(), dnarrow_.data(), false, gw.qkv_w, gw.qkv_b,
+                           N);
     layernorm_backward_.backward(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1_mean.data(),
                                  l.ln1_var.data(), dnarrow_.data(), dx_.data(), gw.ln1_w, gw.ln1_b,
                                  N);

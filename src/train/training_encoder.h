@@ -10,6 +10,14 @@
 // those N rows only; attention alone needs the padded (B, T, ·) layout, so qkv is
 // scattered into it and the context gathered back. Training batches mix lengths
 // (anchors, positives, negatives), so this skips the padding's share of the FLOPs.
+//
+// Mixed precision (bf16): the four linear layers multiply in bf16 with fp32
+// accumulation, forward and backward: each step rounds the fp32 master weights
+// to bf16 once, each matmul input (LayerNorm outputs, attention context, GELU
+// output) is kept as a bf16 copy for the forward and the weight gradient, and
+// the incoming gradient is rounded at each linear backward. Everything else
+// (LayerNorm, softmax and attention products, GELU, the residual stream, the
+// gradients and AdamW) stays fp32.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +42,8 @@ struct DropoutRates {
 
 class TrainingEncoder {
  public:
-  TrainingEncoder(const ModelConfig& config, int max_sequences, DropoutRates dropout);
+  TrainingEncoder(const ModelConfig& config, int max_sequences, DropoutRates dropout,
+                  bool bf16 = false);
 
   // Encodes `batch` (token ids, BOS first, 1..max_len each) into out (B, C) and keeps
   // the activations. dropout_seed picks this step's dropout masks.
@@ -48,6 +57,11 @@ class TrainingEncoder {
  private:
   void add_branch(const float* x, float* branch, float* mask, float* x_out, std::int64_t n,
                   std::uint64_t seed) const;
+
+  // The operand a linear layer reads for the fp32 activations x (n values): x
+  // itself, or in bf16 mode x rounded into copy.
+  const void* operand(const std::vector<float>& x, std::vector<std::uint16_t>& copy,
+                      std::int64_t n) const;
 
   // Packed rows (N, W) <-> padded (B, T, W); scatter zeroes the padding.
   void scatter(const float* packed, float* padded, int width) const;
@@ -68,11 +82,22 @@ class TrainingEncoder {
     std::vector<float> fc1_pre;                 // (N, F) before GELU
     std::vector<float> fc1_act;                 // (N, F) after GELU
     std::vector<float> ffn_mask;                // (N, C) residual dropout mask, FFN branch
+    // bf16 mode: the bf16 copies the linear layers read, forward and backward.
+    std::vector<std::uint16_t> ln1_bf16, ctx_bf16, ln2_bf16;  // (N, C) each
+    std::vector<std::uint16_t> fc1_act_bf16;                  // (N, F)
+    std::vector<std::uint16_t> qkv_w, proj_w, fc1_w, fc2_w;   // (C, 3C), (C, C), (C, F), (F, C)
   };
+
+  struct LinearWeights {  // what a block's linear layers read as W
+    const void *qkv, *proj, *fc1, *fc2;
+  };
+  // The fp32 master weights w, or (bf16) layer l's copies rounded by the last forward.
+  LinearWeights linear_weights(const Layer& l, const BlockTensors& w) const;
 
   ModelConfig config_;
   int max_sequences_;
   DropoutRates dropout_;
+  bool bf16_;
   nn::LayerNorm layernorm_;
   nn::Linear qkv_, proj_, fc1_, fc2_;
   nn::Attention attention_;

@@ -66,8 +66,16 @@ TEST_CASE("train: a tiny run writes a loadable model, a log and an STS score", "
 
 TEST_CASE("train: a few hundred steps lower the loss and raise held-out retrieval",
           "[cli][train]") {
+  std::string precision;
+  SECTION("fp32") {
+    precision = "fp32";
+  }
+  SECTION("bf16 mixed precision") {
+    precision = "bf16";
+  }
   TempDir tmp;
-  const std::string common = " --pairs " + data_path("train/pairs.tsv") + " --lr 2e-3 --dropout 0";
+  const std::string common = " --pairs " + data_path("train/pairs.tsv") +
+                             " --lr 2e-3 --dropout 0 --precision " + precision;
   REQUIRE(run_cli(tiny_train_args(tmp.file("init.semb")) + common + " --max-steps 0").exit_code ==
           0);
   const auto trained =
@@ -96,9 +104,17 @@ TEST_CASE("train: a few hundred steps lower the loss and raise held-out retrieva
 
 TEST_CASE("train: a paused and resumed run ends bitwise where an uninterrupted one does",
           "[cli][train][reliability]") {
+  std::string precision;
+  SECTION("fp32") {
+    precision = "fp32";
+  }
+  SECTION("bf16 mixed precision") {
+    precision = "bf16";
+  }
   TempDir tmp;
   const std::string data = " --pairs " + data_path("train/pairs.tsv") + " --triplets " +
-                           data_path("train/triplets.tsv") + " --max-steps 24";
+                           data_path("train/triplets.tsv") + " --max-steps 24 --precision " +
+                           precision;
   auto run = [&](const std::string& out, const std::string& ckpt, const std::string& extra) {
     const auto r = run_cli(tiny_train_args(out) + data + " --checkpoint-dir " + ckpt +
                            " --checkpoint-every 5 --log " + tmp.file(ckpt + ".jsonl") + extra);

@@ -46,8 +46,11 @@ Triplets read_batch() {
   return t;
 }
 
+// Mixed precision rounds every matmul operand to bf16 (8 significant bits), so
+// there each tensor's gradient is held to a relative L2 error instead of the
+// per-component fp32 bound.
 void check_against_reference(const std::string& fixture, Loss& loss, bool use_negatives,
-                             int threads = 1) {
+                             int threads = 1, bool bf16 = false) {
   omp_set_num_threads(threads);  // what `train --threads` does
   const Model model = load_model(test::data_path("golden/grads_model.semb"));
   const auto ref_file =
@@ -56,7 +59,7 @@ void check_against_reference(const std::string& fixture, Loss& loss, bool use_ne
   const Triplets batch = read_batch();
   const int B = batch.B, C = model.config.dim;
 
-  train::TrainingEncoder encoder(model.config, 3 * B, {});
+  train::TrainingEncoder encoder(model.config, 3 * B, {}, bf16);
   std::vector<const std::vector<int>*> seqs;
   for (const auto& s : batch.sequences) seqs.push_back(&s);
   std::vector<float> out(3 * B * C), dout(3 * B * C, 0.0f);
@@ -69,7 +72,7 @@ void check_against_reference(const std::string& fixture, Loss& loss, bool use_ne
   e.batch = B;
   e.dim = C;
   const float value = loss.forward(e);
-  CHECK(value == Approx(ref_loss).epsilon(1e-4));
+  CHECK(value == Approx(ref_loss).epsilon(bf16 ? 1e-2 : 1e-4));
   EmbeddingGrads g{dout.data(), dout.data() + B * C,
                    use_negatives ? dout.data() + 2 * B * C : nullptr};
   loss.backward(1.0f, g);
@@ -84,12 +87,20 @@ void check_against_reference(const std::string& fixture, Loss& loss, bool use_ne
     double ref_max = 0;
     for (float v : ref->data) ref_max = std::max(ref_max, std::fabs(double(v)));
     int bad = 0;
-    double worst = 0;
+    double worst = 0, err2 = 0, ref2 = 0;
     for (std::int64_t i = 0; i < spec.size; ++i) {
       const double a = grads[spec.offset + i], r = ref->data[i];
       const double err = std::fabs(a - r), bound = 1e-4 * ref_max + 1e-3 * std::fabs(r) + 1e-9;
       worst = std::max(worst, err / bound);
       if (err > bound) ++bad;
+      err2 += err * err;
+      ref2 += r * r;
+    }
+    if (bf16) {
+      const double relative = std::sqrt(err2 / std::max(ref2, 1e-30));
+      INFO(fixture << " tensor " << spec.name << ": relative L2 error " << relative);
+      CHECK(relative < 0.03);
+      continue;
     }
     INFO(fixture << " tensor " << spec.name << ": " << bad << " components off, worst " << worst
                  << "x the bound");
@@ -122,5 +133,17 @@ TEST_CASE("The reference gradients hold with 2 and 3 training threads",
     INFO(threads << " threads");
     InfoNceLoss loss({0.05f, false});
     check_against_reference("grads_infonce_neg.semb", loss, true, threads);
+  }
+}
+
+TEST_CASE("bf16 mixed-precision gradients stay within bf16 rounding of the reference",
+          "[gradcheck][reference][bf16]") {
+  SECTION("symmetric InfoNCE") {
+    InfoNceLoss loss({0.05f, true});
+    check_against_reference("grads_infonce_sym.semb", loss, false, 1, true);
+  }
+  SECTION("InfoNCE with hard negatives") {
+    InfoNceLoss loss({0.05f, false});
+    check_against_reference("grads_infonce_neg.semb", loss, true, 1, true);
   }
 }

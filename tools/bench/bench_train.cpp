@@ -20,13 +20,14 @@
 namespace sentemb::bench {
 
 // sentemb_bench train --model M [--threads N] [--batch 64] [--tokens 32]
-//                     [--dropout 0.1] [--seconds 3] [--steps 3] [--precision fp32]
+//                     [--dropout 0.1] [--seconds 3] [--steps 3] [--precision fp32|bf16]
 // Times at least --steps steps and --seconds seconds after one warm-up step.
 int run_train(const Flags& flags) {
   const int threads = flags.integer("threads", 0);
   if (threads > 0) omp_set_num_threads(threads);
-  if (flags.str("precision", "fp32") != "fp32")
-    throw std::runtime_error("sentemb training runs in fp32 only (no bf16 training path yet)");
+  const std::string precision = flags.str("precision", "fp32");
+  if (precision != "fp32" && precision != "bf16")
+    throw std::runtime_error("--precision: fp32 or bf16, got " + precision);
   const int B = flags.integer("batch", 64), T = flags.integer("tokens", 32);
   const float dropout = static_cast<float>(flags.real("dropout", 0.1));
   Model model = load_model(flags.required("model"));
@@ -39,7 +40,7 @@ int run_train(const Flags& flags) {
       decay.push_back({static_cast<std::size_t>(spec.offset), static_cast<std::size_t>(spec.size)});
   AdamW adam(n, AdamWOptions{0.9f, 0.999f, 1e-8f, 0.01f}, decay);
   InfoNceLoss loss(InfoNceOptions{0.05f, false});
-  train::TrainingEncoder encoder(config, 2 * B, {dropout, dropout, dropout});
+  train::TrainingEncoder encoder(config, 2 * B, {dropout, dropout, dropout}, precision == "bf16");
 
   // Fixed random pairs; a new draw per step would not change the work.
   const auto ids = random_fixed_ids(2 * B, T, config.vocab_size, 11);
@@ -88,14 +89,14 @@ int run_train(const Flags& flags) {
   const double flops =
       3.0 * forward_flops_per_sequence(config.layers, C, config.ffn_dim, T) * 2 * pairs_per_s;
   fmt::print(
-      "{{\"system\":\"sentemb\",\"workload\":\"train\",\"precision\":\"fp32\",\"threads\":{},"
+      "{{\"system\":\"sentemb\",\"workload\":\"train\",\"precision\":\"{}\",\"threads\":{},"
       "\"batch\":{},\"tokens\":{},\"items_per_s\":{:.1f},\"gflops\":{:.2f},"
       "\"median_step_ms\":{:.3f},\"mean_step_ms\":{:.3f},\"iterations\":{},\"warmup\":1,"
       "\"loss\":{:.4f},\"forward_ms\":{:.1f},\"loss_ms\":{:.1f},\"backward_ms\":{:.1f},"
       "\"optimizer_ms\":{:.1f}}}\n",
-      omp_get_max_threads(), B, T, pairs_per_s, flops / 1e9, 1e3 * t.median_s, 1e3 * t.mean_s,
-      t.iterations, last_loss, 1e3 * phase[0] / step, 1e3 * phase[1] / step, 1e3 * phase[2] / step,
-      1e3 * phase[3] / step);
+      precision, omp_get_max_threads(), B, T, pairs_per_s, flops / 1e9, 1e3 * t.median_s,
+      1e3 * t.mean_s, t.iterations, last_loss, 1e3 * phase[0] / step, 1e3 * phase[1] / step,
+      1e3 * phase[2] / step, 1e3 * phase[3] / step);
   return 0;
 }
 

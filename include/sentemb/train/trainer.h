@@ -48,6 +48,7 @@ struct TrainOptions {
   float clip = 1.0f;  // global gradient-norm clip; <= 0: off
   float ema = 0.0f;   // > 0: keep an exponential moving average of the weights with this
                       // decay; evaluation and the written model use the averaged weights
+  bool bf16 = false;  // mixed precision: bf16 matmuls, fp32 master weights and optimiser
   std::uint64_t seed = 42;
   int threads = 0;  // 0: all cores
 
