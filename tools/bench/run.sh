@@ -208,6 +208,7 @@ text_2() { measure text_fp32_torch "${TORCH[@]}" encode-ids --model "$MODEL" --i
 train_1() { measure train_fp32_sentemb "$BENCH" train "${T[@]}" --threads "$THREADS"; }
 train_2() { measure train_fp32_torch "${TORCH[@]}" train "${T[@]}" --threads "$THREADS"; }
 train_3() { measure train_bf16_torch "${TORCH[@]}" train "${T[@]}" --threads "$THREADS" --precision bf16; }
+train_4() { measure train_bf16_sentemb "$BENCH" train "${T[@]}" --threads "$THREADS" --precision bf16; }
 # training at 1 thread (thread scaling of (c))
 train1_1() { measure train_fp32_t1_sentemb "$BENCH" train "${T[@]}" --threads 1; }
 train1_2() { measure train_fp32_t1_torch "${TORCH[@]}" train "${T[@]}" --threads 1; }
