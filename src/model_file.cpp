@@ -4,8 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <string_view>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "sentemb/errors.h"
 #include "sentemb/mapped_file.h"
@@ -13,13 +13,14 @@
 
 namespace sentemb {
 
-Model Model::create(ModelConfig config, std::string tokenizer_model, std::uint64_t seed) {
+Model Model::create(ModelConfig config, std::string tokenizer_model, std::uint64_t seed,
+                    float token_embedding_std) {
   config.validate();
   Model m;
   m.config = config;
   m.tokenizer_model = std::move(tokenizer_model);
   m.parameters.assign(config.parameter_count(), 0.0f);
-  init_parameters(config, m.parameters.data(), seed);
+  init_parameters(config, m.parameters.data(), seed, token_embedding_std);
   return m;
 }
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <random>
 
+#include "sentemb/errors.h"
+
 namespace sentemb {
 
 std::vector<TensorSpec> parameter_specs(const ModelConfig& config) {
@@ -67,7 +69,11 @@ ParameterTensors bind_parameters(const ModelConfig& config, float* arena) {
   return t;
 }
 
-void init_parameters(const ModelConfig& config, float* arena, std::uint64_t seed) {
+void init_parameters(const ModelConfig& config, float* arena, std::uint64_t seed,
+                     float token_embedding_std) {
+  if (!(token_embedding_std > 0) || !std::isfinite(token_embedding_std))
+    throw UsageError(
+        fmt::format("token embedding init std must be > 0, got {}", token_embedding_std));
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0.0f, 0.02f);
   const float residual_scale = 1.0f / std::sqrt(2.0f * config.layers);
@@ -79,13 +85,16 @@ void init_parameters(const ModelConfig& config, float* arena, std::uint64_t seed
         spec.name.size() > 5 && spec.name.compare(spec.name.size() - 5, 5, ".bias") == 0;
     const bool is_residual_out = spec.name.find("attn.proj.weight") != std::string::npos ||
                                  spec.name.find("ffn.fc2.weight") != std::string::npos;
+    const float scale = spec.name == "tok_emb" ? token_embedding_std / 0.02f
+                        : is_residual_out      ? residual_scale
+                                               : 1.0f;
     for (std::int64_t i = 0; i < spec.size; ++i) {
       if (is_ln_weight)
         p[i] = 1.0f;
       else if (is_bias)
         p[i] = 0.0f;
       else
-        p[i] = normal(rng) * (is_residual_out ? residual_scale : 1.0f);
+        p[i] = normal(rng) * scale;
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sentemb/model_config.h"
+#include "sentemb/parameters.h"
 
 namespace sentemb {
 
@@ -15,7 +16,8 @@ struct Model {
   std::vector<float> parameters;  // (config.parameter_count()) arena, see parameters.h
 
   // A randomly initialised model (init_parameters); config.vocab_size must match the tokenizer.
-  static Model create(ModelConfig config, std::string tokenizer_model, std::uint64_t seed);
+  static Model create(ModelConfig config, std::string tokenizer_model, std::uint64_t seed,
+                      float token_embedding_std = kDefaultTokenEmbeddingStd);
 };
 
 }  // namespace sentemb

@@ -24,7 +24,8 @@ void add_init_command(CLI::App& app) {
   cmd->callback([args] {
     const Tokenizer tokenizer = Tokenizer::from_file(args->tokenizer);
     const ModelConfig config = args->size.resolve(tokenizer.vocab_size());
-    const Model model = Model::create(config, tokenizer.serialized(), args->seed);
+    const Model model =
+        Model::create(config, tokenizer.serialized(), args->seed, args->size.token_embedding_std);
     save_model(model, args->out);
     fmt::print(stderr, "wrote {} ({} parameters)\n", args->out, config.parameter_count());
   });

@@ -107,6 +107,7 @@ void add_train_command(CLI::App& app) {
     }
     o.on_bad_line = args->skip_bad_lines ? OnBadLine::kSkip : OnBadLine::kFail;
     o.model = args->size.resolve(o.model.vocab_size);
+    o.token_embedding_std = args->size.token_embedding_std;
     install_train_signal_handlers();
 
     Progress bar("train", 0, "steps");

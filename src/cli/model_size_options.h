@@ -1,10 +1,11 @@
-// The model-size flags shared by `init` and `train`.
+// The model-size flags shared by `init` and `train`, and the initialisation's one knob.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <string>
 
 #include "sentemb/model_config.h"
+#include "sentemb/parameters.h"
 
 namespace sentemb::cli {
 
@@ -12,6 +13,7 @@ struct ModelSizeOptions {
   ModelConfig config;  // vocab_size comes from the tokenizer
   std::string pooling = "mean";
   bool no_normalize = false;
+  float token_embedding_std = kDefaultTokenEmbeddingStd;  // init_parameters
 
   void add_to(CLI::App* cmd) {
     cmd->add_option("--layers", config.layers, "Transformer blocks")->check(CLI::Range(1, 64));
@@ -26,6 +28,9 @@ struct ModelSizeOptions {
     cmd->add_option("--pooling", pooling, "Sentence pooling: mean, cls or max")
         ->check(CLI::IsMember({"mean", "cls", "max"}));
     cmd->add_flag("--no-normalize", no_normalize, "Do not L2-normalise sentence vectors");
+    cmd->add_option("--init-token-std", token_embedding_std,
+                    "Std of the random token embeddings of a new model (the rest: 0.02)")
+        ->check(CLI::PositiveNumber);
   }
   // The configuration for a tokenizer of `vocab_size` pieces; validated.
   ModelConfig resolve(int vocab_size) const {

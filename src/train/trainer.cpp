@@ -186,7 +186,7 @@ TrainResult run_training(const TrainOptions& o,
     }
     ModelConfig config = o.model;
     config.vocab_size = Tokenizer::from_bytes(tokenizer_bytes).vocab_size();
-    model = Model::create(config, tokenizer_bytes, o.seed);
+    model = Model::create(config, tokenizer_bytes, o.seed, o.token_embedding_std);
   }
   const ModelConfig& config = model.config;
   const Tokenizer tokenizer = Tokenizer::from_bytes(model.tokenizer_model);

@@ -6,6 +6,7 @@
 // (tensor_file.h) so that they can cut or patch it at every field boundary.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -512,4 +513,29 @@ TEST_CASE("model file: huge declared sizes fail fast without allocating", "[reli
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(seconds < 1.0);
+}
+
+TEST_CASE("A new model's token embeddings have the asked std, the rest BERT-style 0.02",
+          "[model]") {
+  ModelConfig c = small_config();
+  c.dim = 64;
+  c.max_len = 32;
+  auto std_of = [](const float* p, std::int64_t n) {
+    double s = 0, s2 = 0;
+    for (std::int64_t i = 0; i < n; ++i) s += p[i], s2 += double(p[i]) * p[i];
+    return std::sqrt(s2 / n - (s / n) * (s / n));
+  };
+  for (float token_std : {1.0f, 0.02f, 0.5f}) {
+    INFO("token_embedding_std " << token_std);
+    Model m = Model::create(c, tiny_tokenizer(), 5, token_std);
+    const auto t = bind_parameters(c, m.parameters.data());
+    // 256·64 and 32·64 draws: the sample std is within a few percent.
+    CHECK(std_of(t.tok_emb, 256 * 64) == Approx(token_std).epsilon(0.05));
+    CHECK(std_of(t.pos_emb, 32 * 64) == Approx(0.02).epsilon(0.05));
+    CHECK(std_of(t.blocks[0].fc1_w, 64 * 16) == Approx(0.02).epsilon(0.1));
+  }
+  CHECK(Model::create(c, tiny_tokenizer(), 5).parameters ==
+        Model::create(c, tiny_tokenizer(), 5, kDefaultTokenEmbeddingStd).parameters);
+  CHECK_THROWS_AS(Model::create(c, tiny_tokenizer(), 5, 0.0f), UsageError);
+  CHECK_THROWS_AS(Model::create(c, tiny_tokenizer(), 5, -1.0f), UsageError);
 }

@@ -12,6 +12,7 @@
 
 #include "sentemb/corpus.h"
 #include "sentemb/model_config.h"
+#include "sentemb/parameters.h"
 
 namespace sentemb {
 
@@ -31,6 +32,7 @@ struct TrainOptions {
   int vocab_size = 8000;   // for a tokenizer trained here
   bool lowercase = false;  // ... and whether it case-folds (SentencePiece nmt_nfkc_cf)
   ModelConfig model;       // size; vocab_size comes from the tokenizer
+  float token_embedding_std = kDefaultTokenEmbeddingStd;  // initialisation (parameters.h)
 
   std::string loss = "infonce";  // pair/triplet batches; labeled batches use "contrastive"
   float temperature = 0.05f;
