@@ -29,7 +29,7 @@ struct ModelSizeOptions {
         ->check(CLI::IsMember({"mean", "cls", "max"}));
     cmd->add_flag("--no-normalize", no_normalize, "Do not L2-normalise sentence vectors");
     cmd->add_option("--init-token-std", token_embedding_std,
-                    "Std of the random token embeddings of a new model (the rest: 0.02)")
+                    "Std of a new model's random token embeddings (matrices and positions: 0.02)")
         ->check(CLI::PositiveNumber);
   }
   // The configuration for a tokenizer of `vocab_size` pieces; validated.

@@ -177,8 +177,8 @@ void TrainingEncoder::forward(const float* parameters,
     // x_mid = x_in + drop(Attention(LN1(x_in)) · Wproj + bproj)
     layernorm_.forward_training(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1.data(), l.ln1_mean.data(),
                                 l.ln1_var.data(), N);
-    qkv_.forward(operand(l.ln1, l.ln1_bf16, NC), lw.qkv, w.qkv_b, dqkv_.data(),
-                 N);  // (N, 3C) packed scratch
+    // qkv (N, 3C) packed, in scratch, then scattered to the padded layout attention reads.
+    qkv_.forward(operand(l.ln1, l.ln1_bf16, NC), lw.qkv, w.qkv_b, dqkv_.data(), N);
     scatter(dqkv_.data(), l.qkv.data(), 3 * C);
     attention_.scores_softmax(l.qkv.data(), key_mask_.data(), l.probs.data(), B, T);
     const float* used = l.probs.data();
