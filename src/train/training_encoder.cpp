@@ -120,8 +120,14 @@ const void* TrainingEncoder::operand(const std::vector<float>& x, std::vector<st
   return copy.data();
 }
 
-TrainingEncoder::LinearWeights TrainingEncoder::linear_weights(const Layer& l,
-                                                               const BlockTensors& w) const {
+TrainingEncoder::LinearOperands TrainingEncoder::linear_inputs(const Layer& l) const {
+  if (bf16_)
+    return {l.ln1_bf16.data(), l.ctx_bf16.data(), l.ln2_bf16.data(), l.fc1_act_bf16.data()};
+  return {l.ln1.data(), l.ctx.data(), l.ln2.data(), l.fc1_act.data()};
+}
+
+TrainingEncoder::LinearOperands TrainingEncoder::linear_weights(const Layer& l,
+                                                                const BlockTensors& w) const {
   if (bf16_) return {l.qkv_w.data(), l.proj_w.data(), l.fc1_w.data(), l.fc2_w.data()};
   return {w.qkv_w, w.proj_w, w.fc1_w, w.fc2_w};
 }
@@ -240,13 +246,7 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
     auto& l = layers_[li];
     const auto& w = p.blocks[li];
     const auto& gw = g.blocks[li];
-    // The forward's operands: fp32 activations and weights, or their bf16 copies.
-    const void *ln1 = l.ln1.data(), *ctx = l.ctx.data(), *ln2 = l.ln2.data(),
-               *fc1_act = l.fc1_act.data();
-    if (bf16_) {
-      ln1 = l.ln1_bf16.data(), ctx = l.ctx_bf16.data(), ln2 = l.ln2_bf16.data();
-      fc1_act = l.fc1_act_bf16.data();
-    }
+    const auto in = linear_inputs(l);
     const auto lw = linear_weights(l, w);
     // FFN branch.
     const float* dbranch = dx_.data();
@@ -254,10 +254,10 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
       dropout_backward(dx_.data(), dbranch_.data(), l.ffn_mask.data(), NC);
       dbranch = dbranch_.data();
     }
-    fc2_backward_.backward(fc1_act, lw.fc2, dbranch, dwide_.data(), false, gw.fc2_w, gw.fc2_b, N);
+    fc2_backward_.backward(in.fc2, lw.fc2, dbranch, dwide_.data(), false, gw.fc2_w, gw.fc2_b, N);
     gelu_.backward(l.fc1_pre.data(), dwide_.data(), dwide_.data(), NF);
-    fc1_backward_.backward(ln2, lw.fc1, dwide_.data(), dnarrow_.data(), false, gw.fc1_w, gw.fc1_b,
-                           N);
+    fc1_backward_.backward(in.fc1, lw.fc1, dwide_.data(), dnarrow_.data(), false, gw.fc1_w,
+                           gw.fc1_b, N);
     layernorm_backward_.backward(l.x_mid.data(), w.ln2_w, w.ln2_b, l.ln2_mean.data(),
                                  l.ln2_var.data(), dnarrow_.data(), dx_.data(), gw.ln2_w, gw.ln2_b,
                                  N);
@@ -267,14 +267,15 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
       dropout_backward(dx_.data(), dbranch_.data(), l.attn_mask.data(), NC);
       dbranch = dbranch_.data();
     }
-    proj_backward_.backward(ctx, lw.proj, dbranch, dnarrow_.data(), false, gw.proj_w, gw.proj_b, N);
+    proj_backward_.backward(in.proj, lw.proj, dbranch, dnarrow_.data(), false, gw.proj_w, gw.proj_b,
+                            N);
     const bool attn_dropout = dropout_.attention > 0;
     scatter(dnarrow_.data(), padded_.data(), C);
     attention_backward_.backward(
         l.qkv.data(), l.probs.data(), attn_dropout ? l.probs_used.data() : l.probs.data(),
         attn_dropout ? l.probs_mask.data() : nullptr, padded_.data(), dqkv_padded_.data(), B, T);
     gather(dqkv_padded_.data(), dqkv_.data(), 3 * C);
-    qkv_backward_.backward(ln1, lw.qkv, dqkv_.data(), dnarrow_.data(), false, gw.qkv_w, gw.qkv_b,
+    qkv_backward_.backward(in.qkv, lw.qkv, dqkv_.data(), dnarrow_.data(), false, gw.qkv_w, gw.qkv_b,
                            N);
     layernorm_backward_.backward(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1_mean.data(),
                                  l.ln1_var.data(), dnarrow_.data(), dx_.data(), gw.ln1_w, gw.ln1_b,

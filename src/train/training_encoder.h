@@ -88,11 +88,14 @@ class TrainingEncoder {
     std::vector<std::uint16_t> qkv_w, proj_w, fc1_w, fc2_w;   // (C, 3C), (C, C), (C, F), (F, C)
   };
 
-  struct LinearWeights {  // what a block's linear layers read as W
+  struct LinearOperands {  // one operand of each of a block's four linear layers
     const void *qkv, *proj, *fc1, *fc2;
   };
+  // What the last forward fed the linear layers as x: layer l's fp32 activations, or
+  // (bf16) their bf16 copies.
+  LinearOperands linear_inputs(const Layer& l) const;
   // The fp32 master weights w, or (bf16) layer l's copies rounded by the last forward.
-  LinearWeights linear_weights(const Layer& l, const BlockTensors& w) const;
+  LinearOperands linear_weights(const Layer& l, const BlockTensors& w) const;
 
   ModelConfig config_;
   int max_sequences_;
