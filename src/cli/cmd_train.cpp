@@ -94,6 +94,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--log-every", o.log_every, "Log (and print when not a terminal) every N steps");
 
   cmd->callback([args] {
+    watch_stop_signals();  // first: before any thread starts
     auto& o = args->o;
     o.sources.clear();
     for (const auto& p : args->pairs) o.sources.push_back({p, CorpusFormat::kPairs, 0});
@@ -108,7 +109,6 @@ void add_train_command(CLI::App& app) {
     o.on_bad_line = args->skip_bad_lines ? OnBadLine::kSkip : OnBadLine::kFail;
     o.model = args->size.resolve(o.model.vocab_size);
     o.token_embedding_std = args->size.token_embedding_std;
-    install_train_signal_handlers();
 
     Progress bar("train", 0, "steps");
     const TrainResult r = run_training(o, [&](const TrainProgress& p) {

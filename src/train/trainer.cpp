@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <omp.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -31,10 +34,6 @@ namespace sentemb {
 namespace {
 
 std::atomic<bool> stop_requested{false};
-
-void on_stop_signal(int) {
-  stop_requested = true;
-}
 
 void validate(const TrainOptions& o) {
   if (o.sources.empty())
@@ -129,18 +128,38 @@ std::vector<ParamRange> decay_ranges(const ModelConfig& config) {
 
 }  // namespace
 
-void install_train_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+// Why a watcher thread and not a signal handler: oneDNN 2.x's JIT GEMM kernels point rsp
+// into a heap buffer while they run (oneDNN issue #4845, fixed in 3.x), so a signal delivered
+// to a computing thread pushes its frame onto the heap and corrupts it. Blocking SIGINT and
+// SIGTERM here, before any worker thread exists, keeps them blocked in every thread created
+// later (threads inherit the mask); only the watcher takes them, with sigwait.
+void watch_stop_signals() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::thread([signals] {
+      for (;;) {
+        int signal = 0;
+        if (sigwait(&signals, &signal) != 0) continue;
+        if (!stop_requested.exchange(true)) continue;
+        // A second signal before the run stopped: the user will not wait for the step (or
+        // the data loading) to end.
+        // Checkpoints are written atomically, so the last one stays whole.
+        static constexpr char kMessage[] = "\nquit at once: a second signal; no new checkpoint\n";
+        [[maybe_unused]] auto written = ::write(2, kMessage, sizeof kMessage - 1);
+        std::_Exit(130);
+      }
+    }).detach();
+  });
 }
 
 TrainResult run_training(const TrainOptions& o,
                          const std::function<void(const TrainProgress&)>& on_progress) {
   validate(o);
-  stop_requested = false;  // a signal from here on stops the run (at the first step boundary)
   const auto started = std::chrono::steady_clock::now();
   const int threads = o.threads > 0
                           ? o.threads
@@ -307,7 +326,7 @@ TrainResult run_training(const TrainOptions& o,
   std::int64_t window_steps = 0;
   double pairs_per_second = 0;
   while (step < total_steps) {
-    if (stop_requested) {
+    if (stop_requested.exchange(false)) {  // consumed: a later run starts afresh
       result.interrupted = true;
       result.stop_reason = "interrupted";
       break;

@@ -95,7 +95,10 @@ struct TrainResult {
 TrainResult run_training(const TrainOptions& options,
                          const std::function<void(const TrainProgress&)>& on_progress = {});
 
-// Makes SIGINT and SIGTERM stop run_training() after the current step, with a checkpoint.
-void install_train_signal_handlers();
+// From here on, SIGINT or SIGTERM stops run_training() after the current step, with a
+// checkpoint; a second one quits at once (exit status 130). Call it before starting any
+// thread: it blocks both signals in the caller, whose threads inherit that, and takes them
+// in a watcher thread of its own.
+void watch_stop_signals();
 
 }  // namespace sentemb
