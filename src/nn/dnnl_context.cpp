@@ -1,5 +1,7 @@
 #include "nn/dnnl_context.h"
 
+#include "nn/simd.h"
+
 namespace sentemb::nn {
 
 DnnlContext& dnnl_context() {
@@ -23,9 +25,20 @@ dnnl::matmul make_matmul(const dnnl::memory::desc& src, const dnnl::memory::desc
       dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), attr, dnnl_context().engine));
 }
 
+namespace {
+
+SENTEMB_SIMD_CLONES
+void to_bf16_range(const float* src, std::uint16_t* dst, std::int64_t n) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) dst[i] = to_bf16(src[i]);
+}
+
+}  // namespace
+
 void to_bf16(const float* src, std::uint16_t* dst, std::size_t n) {
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (std::size_t i = 0; i < n; ++i) dst[i] = to_bf16(src[i]);
+  parallel_ranges(static_cast<std::int64_t>(n), 65536, [&](std::int64_t begin, std::int64_t end) {
+    to_bf16_range(src + begin, dst + begin, end - begin);
+  });
 }
 
 }  // namespace sentemb::nn

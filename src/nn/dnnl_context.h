@@ -34,9 +34,9 @@ dnnl::matmul make_matmul(const dnnl::memory::desc& src, const dnnl::memory::desc
 inline std::uint16_t to_bf16(float f) {
   std::uint32_t bits;
   __builtin_memcpy(&bits, &f, 4);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((bits >> 16) | 0x40);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<std::uint16_t>(bits >> 16);
+  const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;  // kept a NaN (quiet)
+  const std::uint32_t rounded = bits + 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<std::uint16_t>(nan ? (bits >> 16) | 0x40u : rounded >> 16);
 }
 void to_bf16(const float* src, std::uint16_t* dst, std::size_t n);
 

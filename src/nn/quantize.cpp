@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "nn/dnnl_context.h"
+#include "nn/simd.h"
 
 namespace sentemb::nn {
 
@@ -32,16 +33,7 @@ inline std::int8_t round_to_s8(float v) {
 
 }  // namespace
 
-// The per-row loops run once per linear layer input/output, so they matter for
-// speed; the library is built for baseline x86-64 (SSE2), hence AVX2 and
-// AVX-512 clones picked at load time by the CPU (GCC/Clang ifunc). Not under
-// ThreadSanitizer: the ifunc resolver runs before its runtime is up and crashes.
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__SANITIZE_THREAD__)
-#define SENTEMB_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#else
-#define SENTEMB_SIMD_CLONES
-#endif
-
+// The per-row loops run once per linear layer input/output: SIMD clones (nn/simd.h).
 SENTEMB_SIMD_CLONES
 void quantize_row(const float* x, int K, std::int8_t* q, float* scale) {
   float max_abs = 0.0f;

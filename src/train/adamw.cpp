@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nn/simd.h"
 #include "sentemb/errors.h"
 
 namespace sentemb {
@@ -50,29 +51,61 @@ bool AdamW::decays(std::size_t i) const {
   return false;
 }
 
+namespace {
+
+struct AdamWCoefficients {
+  float beta1, beta2, eps, decay, lr, correction1, correction2;
+};
+
+SENTEMB_SIMD_CLONES
+void adamw_range(float* params, const float* grads, float* m, float* v, std::int64_t n,
+                 AdamWCoefficients k) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float g = grads[i];
+    const float mi = k.beta1 * m[i] + (1.0f - k.beta1) * g;
+    const float vi = k.beta2 * v[i] + (1.0f - k.beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    const float m_hat = mi / k.correction1;
+    const float v_hat = vi / k.correction2;
+    params[i] -= k.lr * (m_hat / (std::sqrt(v_hat) + k.eps) + k.decay * params[i]);
+  }
+}
+
+// Σ x², in double. The vector lanes reorder the additions within a chunk
+// (omp simd reduction), so the last bits depend on the clone the CPU runs.
+SENTEMB_SIMD_CLONES
+double sum_squares(const float* x, std::int64_t n) {
+  double sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  return sum;
+}
+
+SENTEMB_SIMD_CLONES
+void scale_range(float* x, std::int64_t n, float factor) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) x[i] *= factor;
+}
+
+}  // namespace
+
 void AdamW::step(float* params, const float* grads, float lr) {
   ++step_;
-  const float beta1 = options_.beta1, beta2 = options_.beta2, eps = options_.eps;
+  AdamWCoefficients k{options_.beta1, options_.beta2, options_.eps, 0.0f, lr, 0.0f, 0.0f};
   // Bias corrections 1 - beta^t, in double (beta2^t stays far from 1 for long).
-  const float correction1 = static_cast<float>(1.0 - std::pow(double(beta1), double(step_)));
-  const float correction2 = static_cast<float>(1.0 - std::pow(double(beta2), double(step_)));
-  float* m = m_.data();
-  float* v = v_.data();
+  k.correction1 = static_cast<float>(1.0 - std::pow(double(k.beta1), double(step_)));
+  k.correction2 = static_cast<float>(1.0 - std::pow(double(k.beta2), double(step_)));
   for (const Segment& s : segments_) {
-    const float decay = s.decay ? options_.weight_decay : 0.0f;
-    const std::ptrdiff_t begin = static_cast<std::ptrdiff_t>(s.begin);
-    const std::ptrdiff_t end = static_cast<std::ptrdiff_t>(s.end);
-#pragma omp parallel for schedule(static) if (end - begin > (1 << 16))
-    for (std::ptrdiff_t i = begin; i < end; ++i) {
-      const float g = grads[i];
-      const float mi = beta1 * m[i] + (1.0f - beta1) * g;
-      const float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      const float m_hat = mi / correction1;
-      const float v_hat = vi / correction2;
-      params[i] -= lr * (m_hat / (std::sqrt(v_hat) + eps) + decay * params[i]);
-    }
+    k.decay = s.decay ? options_.weight_decay : 0.0f;
+    const auto first = static_cast<std::int64_t>(s.begin);
+    nn::parallel_ranges(static_cast<std::int64_t>(s.end - s.begin), 1 << 16,
+                        [&](std::int64_t begin, std::int64_t end) {
+                          const std::int64_t i = first + begin;
+                          adamw_range(params + i, grads + i, m_.data() + i, v_.data() + i,
+                                      end - begin, k);
+                        });
   }
 }
 
@@ -97,10 +130,8 @@ double grad_norm(const float* grads, std::size_t n) {
 #pragma omp parallel for schedule(static) if (chunks > 8)
   for (std::ptrdiff_t c = 0; c < static_cast<std::ptrdiff_t>(chunks); ++c) {
     const std::size_t begin = static_cast<std::size_t>(c) * kChunk;
-    const std::size_t end = std::min(n, begin + kChunk);
-    double sum = 0;
-    for (std::size_t i = begin; i < end; ++i) sum += static_cast<double>(grads[i]) * grads[i];
-    partial[c] = sum;
+    partial[c] =
+        sum_squares(grads + begin, static_cast<std::int64_t>(std::min(n, begin + kChunk) - begin));
   }
   double total = 0;
   for (double p : partial) total += p;
@@ -109,11 +140,17 @@ double grad_norm(const float* grads, std::size_t n) {
 
 float clip_grad_norm(float* grads, std::size_t n, float max_norm) {
   const double norm = grad_norm(grads, n);
-  if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
-    const float factor = static_cast<float>(max_norm / norm);
-    for (std::size_t i = 0; i < n; ++i) grads[i] *= factor;
-  }
+  clip_grad_norm(grads, n, max_norm, norm);
   return static_cast<float>(norm);
+}
+
+void clip_grad_norm(float* grads, std::size_t n, float max_norm, double norm) {
+  if (!(max_norm > 0 && std::isfinite(norm) && norm > max_norm)) return;
+  const float factor = static_cast<float>(max_norm / norm);
+  nn::parallel_ranges(static_cast<std::int64_t>(n), 1 << 16,
+                      [&](std::int64_t begin, std::int64_t end) {
+                        scale_range(grads + begin, end - begin, factor);
+                      });
 }
 
 bool all_finite(const float* x, std::size_t n) {

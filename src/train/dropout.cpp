@@ -1,5 +1,7 @@
 #include "train/dropout.h"
 
+#include "nn/simd.h"
+
 namespace sentemb::train {
 
 namespace {
@@ -12,25 +14,71 @@ inline std::uint64_t mix(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
+// The mask of elements [first, first + n): 0 where the top 24 bits of the hash
+// fall below p · 2^24, else 1/(1-p).
+struct MaskStream {
+  std::uint64_t base;       // mix(seed)
+  std::uint64_t threshold;  // p · 2^24
+  float keep_scale;         // 1 / (1 - p)
+
+  MaskStream(float p, std::uint64_t seed)
+      : base(mix(seed)),
+        threshold(static_cast<std::uint64_t>(p * 16777216.0)),
+        keep_scale(1.0f / (1.0f - p)) {}
+  float at(std::int64_t i) const {
+    return (mix(base + static_cast<std::uint64_t>(i)) >> 40) < threshold ? 0.0f : keep_scale;
+  }
+};
+
+// residual: y = residual + x · mask, else y = x · mask; i0 is the first element's index.
+SENTEMB_SIMD_CLONES
+void dropout_range(const float* x, const float* residual, float* y, float* mask, std::int64_t i0,
+                   std::int64_t n, MaskStream stream) {
+  if (residual) {
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) {
+      mask[i] = stream.at(i0 + i);
+      y[i] = residual[i] + x[i] * mask[i];
+    }
+  } else {
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) {
+      mask[i] = stream.at(i0 + i);
+      y[i] = x[i] * mask[i];
+    }
+  }
+}
+
+SENTEMB_SIMD_CLONES
+void multiply_range(const float* dy, float* dx, const float* mask, std::int64_t n) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) dx[i] = dy[i] * mask[i];
+}
+
+constexpr std::int64_t kSerialBelow = 1 << 14;
+
 }  // namespace
 
 void dropout_forward(const float* x, float* y, float* mask, std::int64_t n, float p,
                      std::uint64_t seed) {
-  const float keep_scale = 1.0f / (1.0f - p);
-  // Compare the top 24 bits with p scaled to the same range.
-  const std::uint64_t threshold = static_cast<std::uint64_t>(p * 16777216.0);
-  const std::uint64_t base = mix(seed);
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const bool drop = (mix(base + static_cast<std::uint64_t>(i)) >> 40) < threshold;
-    mask[i] = drop ? 0.0f : keep_scale;
-    y[i] = x[i] * mask[i];
-  }
+  const MaskStream stream(p, seed);
+  nn::parallel_ranges(n, kSerialBelow, [&](std::int64_t begin, std::int64_t end) {
+    dropout_range(x + begin, nullptr, y + begin, mask + begin, begin, end - begin, stream);
+  });
+}
+
+void dropout_add(const float* residual, const float* x, float* y, float* mask, std::int64_t n,
+                 float p, std::uint64_t seed) {
+  const MaskStream stream(p, seed);
+  nn::parallel_ranges(n, kSerialBelow, [&](std::int64_t begin, std::int64_t end) {
+    dropout_range(x + begin, residual + begin, y + begin, mask + begin, begin, end - begin, stream);
+  });
 }
 
 void dropout_backward(const float* dy, float* dx, const float* mask, std::int64_t n) {
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < n; ++i) dx[i] = dy[i] * mask[i];
+  nn::parallel_ranges(n, kSerialBelow, [&](std::int64_t begin, std::int64_t end) {
+    multiply_range(dy + begin, dx + begin, mask + begin, end - begin);
+  });
 }
 
 }  // namespace sentemb::train

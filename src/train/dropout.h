@@ -11,6 +11,10 @@ namespace sentemb::train {
 // Fills mask (n) with 0 or 1/(1-p) and sets y = x · mask (y may alias x).
 void dropout_forward(const float* x, float* y, float* mask, std::int64_t n, float p,
                      std::uint64_t seed);
+// The residual add after a dropped-out branch, in one pass: y = residual + x · mask,
+// with the mask dropout_forward would draw (y may alias x or residual).
+void dropout_add(const float* residual, const float* x, float* y, float* mask, std::int64_t n,
+                 float p, std::uint64_t seed);
 // dx = dy · mask (dx may alias dy).
 void dropout_backward(const float* dy, float* dx, const float* mask, std::int64_t n);
 

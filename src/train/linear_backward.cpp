@@ -2,7 +2,10 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <vector>
+
+#include "nn/simd.h"
 
 namespace sentemb::train {
 
@@ -10,6 +13,24 @@ using nn::dims;
 using nn::dt;
 using nn::tag;
 using nn::wrap;
+
+namespace {
+
+constexpr int kColumnBlock = 64;
+
+// db[c] += Σ_r dy[r][c] for the columns [c0, c1), c1 - c0 <= kColumnBlock, rows in order.
+SENTEMB_SIMD_CLONES
+void add_column_sums(const float* dy, int M, int N, int c0, int c1, float* db) {
+  float acc[kColumnBlock] = {};
+  for (int r = 0; r < M; ++r) {
+    const float* row = dy + static_cast<std::int64_t>(r) * N + c0;
+#pragma omp simd
+    for (int c = 0; c < c1 - c0; ++c) acc[c] += row[c];
+  }
+  for (int c = c0; c < c1; ++c) db[c] += acc[c - c0];
+}
+
+}  // namespace
 
 LinearBackward::LinearBackward(int in, int out, bool bf16) : in_(in), out_(out), bf16_(bf16) {
   const auto M = DNNL_RUNTIME_DIM_VAL;
@@ -48,15 +69,8 @@ void LinearBackward::backward(const void* x, const void* w, const float* dy, flo
   // db: column sums of dy; each thread sums a block of columns over all rows.
   const int N = out_;
 #pragma omp parallel for schedule(static)
-  for (int c0 = 0; c0 < N; c0 += 64) {
-    const int c1 = std::min(N, c0 + 64);
-    float acc[64] = {};
-    for (int r = 0; r < M; ++r) {
-      const float* row = dy + static_cast<std::int64_t>(r) * N;
-      for (int c = c0; c < c1; ++c) acc[c - c0] += row[c];
-    }
-    for (int c = c0; c < c1; ++c) db[c] += acc[c - c0];
-  }
+  for (int c0 = 0; c0 < N; c0 += kColumnBlock)
+    add_column_sums(dy, M, N, c0, std::min(N, c0 + kColumnBlock), db);
 }
 
 }  // namespace sentemb::train

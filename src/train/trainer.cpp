@@ -388,7 +388,7 @@ TrainResult run_training(const TrainOptions& o,
           fmt::format("the gradient became non-finite at step {}; training "
                       "stopped. The last good checkpoint is kept in {}.",
                       step + 1, checkpoint_path.empty() ? "(none)" : checkpoint_path));
-    if (o.clip > 0) clip_grad_norm(grads.data(), n, o.clip);
+    clip_grad_norm(grads.data(), n, o.clip, norm);
     // With a time limit, the schedule runs on whichever comes first: steps or time,
     // so a run cut by --max-minutes still finishes its decay.
     std::int64_t schedule_step = step;

@@ -133,9 +133,12 @@ TrainingEncoder::LinearOperands TrainingEncoder::linear_weights(const Layer& l,
 }
 
 // x_out = x + drop(branch): the residual add, with the branch's dropout when on.
-void TrainingEncoder::add_branch(const float* x, float* branch, float* mask, float* x_out,
+void TrainingEncoder::add_branch(const float* x, const float* branch, float* mask, float* x_out,
                                  std::int64_t n, std::uint64_t seed) const {
-  if (dropout_.residual > 0) dropout_forward(branch, branch, mask, n, dropout_.residual, seed);
+  if (dropout_.residual > 0) {
+    dropout_add(x, branch, x_out, mask, n, dropout_.residual, seed);
+    return;
+  }
 #pragma omp parallel for schedule(static)
   for (std::int64_t i = 0; i < n; ++i) x_out[i] = x[i] + branch[i];
 }

@@ -55,7 +55,7 @@ class TrainingEncoder {
   const ModelConfig& config() const { return config_; }
 
  private:
-  void add_branch(const float* x, float* branch, float* mask, float* x_out, std::int64_t n,
+  void add_branch(const float* x, const float* branch, float* mask, float* x_out, std::int64_t n,
                   std::uint64_t seed) const;
 
   // The operand a linear layer reads for the fp32 activations x (n values): x

@@ -2,11 +2,15 @@
 #include <Eigen/Dense>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
+#include <iterator>
+#include <limits>
 #include <random>
 #include <vector>
 
 #include "infer/test_models.h"
 #include "nn/attention.h"
+#include "nn/dnnl_context.h"
 #include "nn/layernorm.h"
 #include "nn/linear.h"
 #include "nn/pooling.h"
@@ -145,4 +149,30 @@ TEST_CASE("Pooling reads only real positions, and L2 normalisation gives unit ro
     for (int c = 0; c < C; ++c) sq += out[b * C + c] * out[b * C + c];
     CHECK(sq == Approx(1.0).epsilon(1e-6));
   }
+}
+
+TEST_CASE("to_bf16 on arrays rounds as the scalar does: ties to even, NaN kept, infinities",
+          "[layers]") {
+  // Large and odd: the threaded, vectorized path with tails.
+  const std::size_t n = 200001;
+  std::vector<float> x = random_vector(n, 31);
+  for (std::size_t i = 0; i < n; i += 7) x[i] *= 1e30f;  // some overflow to infinity
+  const float specials[] = {0.0f,
+                            -0.0f,
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::denorm_min(),
+                            1.00390625f,   // 1 + 2^-8: a tie, rounds down to even 1
+                            1.01171875f};  // 1 + 3·2^-8: a tie, rounds up to even
+  for (std::size_t i = 0; i < std::size(specials); ++i) x[1000 + i] = specials[i];
+  std::vector<std::uint16_t> y(n);
+  nn::to_bf16(x.data(), y.data(), n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (y[i] != nn::to_bf16(x[i])) FAIL("element " << i << " (" << x[i] << ")");
+  CHECK(y[1000 + 6] == 0x3f80);  // 1.0
+  CHECK(y[1000 + 7] == 0x3f82);  // 1.015625
+  CHECK(y[1000 + 2] == 0x7f80);  // +inf
+  CHECK((y[1000 + 4] & 0x7f80) == 0x7f80);
+  CHECK((y[1000 + 4] & 0x007f) != 0);  // still a NaN
 }

@@ -101,6 +101,46 @@ TEST_CASE("clip_grad_norm returns the norm and scales down only above the limit"
   CHECK(bad[0] == 1.0f);
 }
 
+TEST_CASE("adamw and clipping on a large arena match a plain scalar loop exactly", "[adamw]") {
+  // Large enough for the threaded, vectorized path; odd so the ranges have tails.
+  const std::size_t n = 300001;
+  std::vector<float> p(n), g(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    p[i] = std::sin(0.001f * i);
+    g[i] = std::cos(0.0037f * i) * 0.5f;
+  }
+  const std::size_t decay_begin = 1000, decay_end = 200000;
+  AdamWOptions options;
+  options.weight_decay = 0.05f;
+  AdamW adamw(n, options, {{decay_begin, decay_end - decay_begin}});
+  std::vector<float> expected = p, m(n, 0.0f), v(n, 0.0f);
+  for (int step = 1; step <= 3; ++step) {
+    const float lr = 0.01f * step;
+    adamw.step(p.data(), g.data(), lr);
+    const float c1 = static_cast<float>(1.0 - std::pow(double(0.9f), step));
+    const float c2 = static_cast<float>(1.0 - std::pow(double(0.999f), step));
+    for (std::size_t i = 0; i < n; ++i) {
+      const float decay = i >= decay_begin && i < decay_end ? 0.05f : 0.0f;
+      m[i] = 0.9f * m[i] + (1.0f - 0.9f) * g[i];
+      v[i] = 0.999f * v[i] + (1.0f - 0.999f) * g[i] * g[i];
+      const float m_hat = m[i] / c1, v_hat = v[i] / c2;
+      expected[i] -= lr * (m_hat / (std::sqrt(v_hat) + 1e-8f) + decay * expected[i]);
+    }
+  }
+  CHECK(p == expected);
+  CHECK(adamw.m() == m);
+
+  // Clipping with the norm already measured scales exactly as clipping that measures it.
+  std::vector<float> a = g, b = g;
+  const float norm = clip_grad_norm(a.data(), n, 1.0f);
+  clip_grad_norm(b.data(), n, 1.0f, grad_norm(g.data(), n));
+  CHECK(norm > 1.0f);
+  CHECK(a == b);
+  CHECK(grad_norm(a.data(), n) == Approx(1.0).epsilon(1e-6));
+  clip_grad_norm(b.data(), n, 0.0f, 123.0);  // max_norm <= 0: nothing to do
+  CHECK(a == b);
+}
+
 TEST_CASE("all_finite spots NaN and infinity", "[adamw]") {
   std::vector<float> g = {1.0f, -2.0f, 0.0f};
   CHECK(all_finite(g.data(), g.size()));

@@ -21,6 +21,8 @@
 //   truncation  h²/6 · |f'''|                       (zero for functions linear in x)
 //   rounding    k · |r| · ulp(|y|)/2 / (2h)          (k outputs move with the component)
 // Each test states its bounds and why they hold.
+#include <omp.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -450,6 +452,39 @@ TEST_CASE("Dropout backward applies the forward's mask, and masks are reproducib
   std::vector<float> dx_in_place = r;
   train::dropout_backward(dx_in_place.data(), dx_in_place.data(), mask.data(), n);
   CHECK(dx_in_place == dx);
+}
+
+TEST_CASE("dropout on large tensors: thread-count independent, and dropout_add fuses the add",
+          "[dropout]") {
+  // Large enough for the threaded, vectorized path; odd so the ranges have tails.
+  const std::int64_t n = 100003;
+  const float p = 0.1f;
+  const std::uint64_t seed = 7;
+  const auto x = uniform_vector(n, 114), residual = uniform_vector(n, 115);
+  std::vector<float> y(n), mask(n);
+  train::dropout_forward(x.data(), y.data(), mask.data(), n, p, seed);
+  // Element i's mask depends on (seed, i) only: the first 400 match a short call's.
+  std::vector<float> short_y(400), short_mask(400);
+  train::dropout_forward(x.data(), short_y.data(), short_mask.data(), 400, p, seed);
+  CHECK(std::equal(short_mask.begin(), short_mask.end(), mask.begin()));
+  std::vector<float> y1(n), mask1(n);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  train::dropout_forward(x.data(), y1.data(), mask1.data(), n, p, seed);
+  omp_set_num_threads(threads);
+  CHECK(mask1 == mask);
+  CHECK(y1 == y);
+  // Binomial(100003, 0.1): mean 10000, sd 95.
+  const auto dropped = std::count(mask.begin(), mask.end(), 0.0f);
+  CHECK(dropped > 9500);
+  CHECK(dropped < 10500);
+
+  // dropout_add: residual + dropout(x) in one pass, bit for bit.
+  std::vector<float> sum(n), sum_mask(n);
+  train::dropout_add(residual.data(), x.data(), sum.data(), sum_mask.data(), n, p, seed);
+  CHECK(sum_mask == mask);
+  for (std::int64_t i = 0; i < n; ++i)
+    if (sum[i] != residual[i] + y[i]) FAIL("element " << i << ": " << sum[i]);
 }
 
 // ---------------------------------------------------------------------------------------

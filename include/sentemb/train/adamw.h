@@ -80,6 +80,8 @@ double grad_norm(const float* grads, std::size_t n);
 // disables clipping (the norm is still returned). A non-finite norm leaves grads
 // unchanged: check it (or all_finite) and skip the step.
 float clip_grad_norm(float* grads, std::size_t n, float max_norm);
+// The same with the norm already known (from grad_norm): no second pass to measure it.
+void clip_grad_norm(float* grads, std::size_t n, float max_norm, double norm);
 
 // True when no element of x (n) is NaN or infinite.
 bool all_finite(const float* x, std::size_t n);
