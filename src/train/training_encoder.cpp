@@ -98,7 +98,9 @@ TrainingEncoder::TrainingEncoder(const ModelConfig& config, int max_sequences, D
   dpooled_.resize(S * C);
 }
 
+// One sequence per iteration, in parallel: the copies move (N, 3C) floats per layer.
 void TrainingEncoder::scatter(const float* packed, float* padded, int width) const {
+#pragma omp parallel for schedule(static)
   for (int b = 0; b < B_; ++b) {
     const std::int64_t real = std::int64_t(lengths_[b]) * width, row = std::int64_t(T_) * width;
     float* dst = padded + b * row;
@@ -108,6 +110,7 @@ void TrainingEncoder::scatter(const float* packed, float* padded, int width) con
 }
 
 void TrainingEncoder::gather(const float* padded, float* packed, int width) const {
+#pragma omp parallel for schedule(static)
   for (int b = 0; b < B_; ++b)
     std::copy_n(padded + std::int64_t(b) * T_ * width, std::int64_t(lengths_[b]) * width,
                 packed + std::int64_t(offsets_[b]) * width);
@@ -160,6 +163,7 @@ void TrainingEncoder::forward(const float* parameters,
   B_ = B;
   T_ = T;
   N_ = N;
+  no_padding_ = N == B * T;
   for (int b = 0; b < B; ++b) {
     for (int t = 0; t < lengths_[b]; ++t) {
       ids_[offsets_[b] + t] = (*batch[b])[t];
@@ -187,8 +191,9 @@ void TrainingEncoder::forward(const float* parameters,
     layernorm_.forward_training(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1.data(), l.ln1_mean.data(),
                                 l.ln1_var.data(), N);
     // qkv (N, 3C) packed, in scratch, then scattered to the padded layout attention reads.
-    qkv_.forward(operand(l.ln1, l.ln1_bf16, NC), lw.qkv, w.qkv_b, dqkv_.data(), N);
-    scatter(dqkv_.data(), l.qkv.data(), 3 * C);
+    qkv_.forward(operand(l.ln1, l.ln1_bf16, NC), lw.qkv, w.qkv_b,
+                 no_padding_ ? l.qkv.data() : dqkv_.data(), N);
+    if (!no_padding_) scatter(dqkv_.data(), l.qkv.data(), 3 * C);
     attention_.scores_softmax(l.qkv.data(), key_mask_.data(), l.probs.data(), B, T);
     const float* used = l.probs.data();
     if (dropout_.attention > 0) {
@@ -197,8 +202,8 @@ void TrainingEncoder::forward(const float* parameters,
                       site_seed(dropout_seed, li, 1));
       used = l.probs_used.data();
     }
-    attention_.context(used, l.qkv.data(), padded_.data(), B, T);
-    gather(padded_.data(), l.ctx.data(), C);
+    attention_.context(used, l.qkv.data(), no_padding_ ? l.ctx.data() : padded_.data(), B, T);
+    if (!no_padding_) gather(padded_.data(), l.ctx.data(), C);
     proj_.forward(operand(l.ctx, l.ctx_bf16, NC), lw.proj, w.proj_b, dbranch_.data(), N);
     add_branch(l.x_in.data(), dbranch_.data(), l.attn_mask.data(), l.x_mid.data(), NC,
                site_seed(dropout_seed, li, 2));
@@ -214,8 +219,9 @@ void TrainingEncoder::forward(const float* parameters,
   }
   layernorm_.forward_training(x_final_.data(), p.lnf_w, p.lnf_b, lnf_.data(), lnf_mean_.data(),
                               lnf_var_.data(), N);
-  scatter(lnf_.data(), lnf_padded_.data(), C);
-  nn::pooling_forward(config_.pooling, pooled_.data(), lnf_padded_.data(), lengths_.data(), B, T, C,
+  if (!no_padding_) scatter(lnf_.data(), lnf_padded_.data(), C);
+  nn::pooling_forward(config_.pooling, pooled_.data(),
+                      no_padding_ ? lnf_.data() : lnf_padded_.data(), lengths_.data(), B, T, C,
                       argmax_.data());
   if (config_.normalize)
     nn::l2_normalize_forward(out_.data(), pooled_.data(), norms_.data(), B, C);
@@ -236,10 +242,11 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
     l2_normalize_backward(out_.data(), norms_.data(), dout, dpooled_.data(), B, C);
   else
     std::copy_n(dout, std::int64_t(B) * C, dpooled_.data());
-  std::fill_n(lnf_padded_.data(), std::int64_t(B) * T * C, 0.0f);
-  pooling_backward(config_.pooling, dpooled_.data(), lengths_.data(), argmax_.data(),
-                   lnf_padded_.data(), B, T, C);
-  gather(lnf_padded_.data(), dnarrow_.data(), C);
+  float* dlnf_padded = no_padding_ ? dnarrow_.data() : lnf_padded_.data();
+  std::fill_n(dlnf_padded, std::int64_t(B) * T * C, 0.0f);
+  pooling_backward(config_.pooling, dpooled_.data(), lengths_.data(), argmax_.data(), dlnf_padded,
+                   B, T, C);
+  if (!no_padding_) gather(lnf_padded_.data(), dnarrow_.data(), C);
   std::fill_n(dx_.data(), NC, 0.0f);
   layernorm_backward_.backward(x_final_.data(), p.lnf_w, p.lnf_b, lnf_mean_.data(), lnf_var_.data(),
                                dnarrow_.data(), dx_.data(), g.lnf_w, g.lnf_b, N);
@@ -273,13 +280,14 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
     proj_backward_.backward(in.proj, lw.proj, dbranch, dnarrow_.data(), false, gw.proj_w, gw.proj_b,
                             N);
     const bool attn_dropout = dropout_.attention > 0;
-    scatter(dnarrow_.data(), padded_.data(), C);
+    if (!no_padding_) scatter(dnarrow_.data(), padded_.data(), C);
     attention_backward_.backward(
         l.qkv.data(), l.probs.data(), attn_dropout ? l.probs_used.data() : l.probs.data(),
-        attn_dropout ? l.probs_mask.data() : nullptr, padded_.data(), dqkv_padded_.data(), B, T);
-    gather(dqkv_padded_.data(), dqkv_.data(), 3 * C);
-    qkv_backward_.backward(in.qkv, lw.qkv, dqkv_.data(), dnarrow_.data(), false, gw.qkv_w, gw.qkv_b,
-                           N);
+        attn_dropout ? l.probs_mask.data() : nullptr,
+        no_padding_ ? dnarrow_.data() : padded_.data(), dqkv_padded_.data(), B, T);
+    if (!no_padding_) gather(dqkv_padded_.data(), dqkv_.data(), 3 * C);
+    qkv_backward_.backward(in.qkv, lw.qkv, no_padding_ ? dqkv_padded_.data() : dqkv_.data(),
+                           dnarrow_.data(), false, gw.qkv_w, gw.qkv_b, N);
     layernorm_backward_.backward(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1_mean.data(),
                                  l.ln1_var.data(), dnarrow_.data(), dx_.data(), gw.ln1_w, gw.ln1_b,
                                  N);

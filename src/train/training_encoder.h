@@ -10,6 +10,8 @@
 // those N rows only; attention alone needs the padded (B, T, ·) layout, so qkv is
 // scattered into it and the context gathered back. Training batches mix lengths
 // (anchors, positives, negatives), so this skips the padding's share of the FLOPs.
+// When a batch has no padding (all sentences of one length) the two layouts are
+// the same and the copies are skipped.
 //
 // Mixed precision (bf16): the four linear layers multiply in bf16 with fp32
 // accumulation, forward and backward: each step rounds the fp32 master weights
@@ -111,6 +113,7 @@ class TrainingEncoder {
 
   // The last forward's shape and inputs.
   int B_ = 0, T_ = 0, N_ = 0;    // sentences, padded length, real tokens
+  bool no_padding_ = false;      // N == B·T: packed rows are the padded layout
   std::vector<int> ids_;         // (N) token ids, packed
   std::vector<int> positions_;   // (N) position of each packed row in its sentence
   std::vector<int> lengths_;     // (B)

@@ -563,16 +563,18 @@ TensorCheck check_tensor(LossOf&& loss_of, const std::vector<float>& x,
   return result;
 }
 
-// Tiny model, 3 sequences of lengths 8, 5, 2, all three dropouts at 0.1 with a fixed
+// Tiny model, 3 sequences (by default of lengths 8, 5, 2), all three dropouts at 0.1 with a fixed
 // seed (the masks depend on the seed only, so every evaluation draws the same ones).
 // Checks every parameter tensor on a sample of o.max_checks components, with a
 // negative control per tensor, and that the backward adds into a non-zero arena.
+const std::vector<std::vector<int>> kMixedLengths{
+    {2, 5, 9, 5, 17, 23, 11, 6},  // full length, token 5 twice
+    {2, 13, 7, 5, 20},            //
+    {2, 14}};
+
 void check_training_encoder(const ModelConfig& config, const GradcheckOptions& o,
-                            const std::vector<GradcheckOptions>& kink_ladder = {}) {
-  const std::vector<std::vector<int>> sequences{
-      {2, 5, 9, 5, 17, 23, 11, 6},  // full length, token 5 twice
-      {2, 13, 7, 5, 20},            //
-      {2, 14}};
+                            const std::vector<GradcheckOptions>& kink_ladder = {},
+                            const std::vector<std::vector<int>>& sequences = kMixedLengths) {
   std::vector<const std::vector<int>*> batch;
   for (const auto& s : sequences) batch.push_back(&s);
   const int B = static_cast<int>(sequences.size()), C = config.dim;
@@ -668,6 +670,14 @@ TEST_CASE("TrainingEncoder gradients match finite differences: mean pooling, not
   // Bounds: those of the mean variant, above (outputs of |y| ~ 1..3 instead of unit
   // rows: a few times the rounding noise, still under atol at h = 1e-2).
   check_training_encoder(tiny_config(Pooling::kMean, false), options(1e-2, 1e-2, 2e-4, 32));
+}
+
+TEST_CASE("TrainingEncoder gradients match finite differences: sentences of one length",
+          "[gradcheck][encoder]") {
+  // No padding: the packed rows are the padded layout, and the encoder skips its
+  // scatter / gather copies. Bounds: those of the mean variant, above.
+  check_training_encoder(tiny_config(Pooling::kMean, true), options(1e-2, 1e-2, 2e-4, 32), {},
+                         {{2, 5, 9, 5, 17}, {2, 13, 7, 5, 20}, {2, 14, 3, 3, 8}});
 }
 
 TEST_CASE("TrainingEncoder gradients match finite differences: max pooling, normalised",
