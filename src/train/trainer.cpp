@@ -272,7 +272,7 @@ TrainResult run_training(const TrainOptions& o,
   so.decay = lr_decay_from_string(o.decay);
   const LrSchedule schedule(so);
 
-  train::TrainingEncoder encoder(config, 3 * o.batch, {o.dropout, o.dropout, o.dropout}, o.bf16);
+  train::TrainingEncoder encoder(config, {o.dropout, o.dropout, o.dropout}, o.bf16);
   std::optional<StsEvaluator> evaluator;
   if (!o.eval_sts.empty())
     evaluator.emplace(o.eval_sts, tokenizer, config,

@@ -19,10 +19,8 @@ std::uint64_t site_seed(std::uint64_t step_seed, int layer, int site) {
 
 }  // namespace
 
-TrainingEncoder::TrainingEncoder(const ModelConfig& config, int max_sequences, DropoutRates dropout,
-                                 bool bf16)
+TrainingEncoder::TrainingEncoder(const ModelConfig& config, DropoutRates dropout, bool bf16)
     : config_(config),
-      max_sequences_(max_sequences),
       dropout_(dropout),
       bf16_(bf16),
       layernorm_(config.dim, config.layernorm_eps),
@@ -37,65 +35,87 @@ TrainingEncoder::TrainingEncoder(const ModelConfig& config, int max_sequences, D
       fc1_backward_(config.dim, config.ffn_dim, bf16),
       fc2_backward_(config.ffn_dim, config.dim, bf16),
       attention_backward_(attention_) {
-  const std::size_t S = max_sequences, T = config.max_len, N = S * T, C = config.dim,
-                    F = config.ffn_dim, P = S * config.heads * T * T;
-  ids_.resize(N);
-  positions_.resize(N);
-  lengths_.resize(S);
-  offsets_.resize(S);
-  key_mask_.resize(N);
-  padded_.resize(N * 3 * C);
-  emb_mask_.resize(N * C);
   layers_.resize(config.layers);
-  for (auto& l : layers_) {
-    l.x_in.resize(N * C);
-    l.ln1.resize(N * C);
-    l.ln1_mean.resize(N);
-    l.ln1_var.resize(N);
-    l.qkv.resize(N * 3 * C);
-    l.probs.resize(P);
-    if (dropout.attention > 0) {
-      l.probs_used.resize(P);
-      l.probs_mask.resize(P);
-    }
-    l.ctx.resize(N * C);
-    if (dropout.residual > 0) {
-      l.attn_mask.resize(N * C);
-      l.ffn_mask.resize(N * C);
-    }
-    l.x_mid.resize(N * C);
-    l.ln2.resize(N * C);
-    l.ln2_mean.resize(N);
-    l.ln2_var.resize(N);
-    l.fc1_pre.resize(N * F);
-    l.fc1_act.resize(N * F);
-    if (bf16) {
-      l.ln1_bf16.resize(N * C);
-      l.ctx_bf16.resize(N * C);
-      l.ln2_bf16.resize(N * C);
-      l.fc1_act_bf16.resize(N * F);
+  if (bf16) {
+    const std::size_t C = config.dim, F = config.ffn_dim;
+    for (auto& l : layers_) {
       l.qkv_w.resize(C * 3 * C);
       l.proj_w.resize(C * C);
       l.fc1_w.resize(C * F);
       l.fc2_w.resize(F * C);
     }
   }
-  x_final_.resize(N * C);
-  lnf_.resize(N * C);
-  lnf_mean_.resize(N);
-  lnf_var_.resize(N);
-  lnf_padded_.resize(N * C);
-  pooled_.resize(S * C);
-  argmax_.resize(S * C);
-  norms_.resize(S);
-  out_.resize(S * C);
-  dx_.resize(N * C);
-  dbranch_.resize(N * C);
-  dnarrow_.resize(N * C);
-  dwide_.resize(N * std::max(F, C));
-  dqkv_.resize(N * 3 * C);
-  dqkv_padded_.resize(N * 3 * C);
-  dpooled_.resize(S * C);
+}
+
+namespace {
+
+template <class T>
+void grow(std::vector<T>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+}  // namespace
+
+// Activations are sized by the largest batch seen so far, not for the largest
+// possible one up front: training batches are mostly far shorter than max_len, and the
+// memory is touched (zero-filled) only as it is used.
+void TrainingEncoder::fit(int B, int T, int N) {
+  const std::size_t C = config_.dim, F = config_.ffn_dim, S = B, BT = std::size_t(B) * T,
+                    NC = std::size_t(N) * C, NF = std::size_t(N) * F, P = S * config_.heads * T * T;
+  grow(ids_, N);
+  grow(positions_, N);
+  grow(lengths_, S);
+  grow(offsets_, S);
+  grow(key_mask_, BT);
+  grow(padded_, BT * 3 * C);
+  if (dropout_.embedding > 0) grow(emb_mask_, NC);
+  for (auto& l : layers_) {
+    grow(l.x_in, NC);
+    grow(l.ln1_mean, N);
+    grow(l.ln1_var, N);
+    grow(l.qkv, BT * 3 * C);
+    grow(l.probs, P);
+    if (dropout_.attention > 0) {
+      grow(l.probs_used, P);
+      grow(l.probs_mask, P);
+    }
+    if (dropout_.residual > 0) {
+      grow(l.attn_mask, NC);
+      grow(l.ffn_mask, NC);
+    }
+    grow(l.x_mid, NC);
+    grow(l.ln2_mean, N);
+    grow(l.ln2_var, N);
+    grow(l.fc1_pre, NF);
+    if (bf16_) {  // the linear inputs are kept in bf16 only
+      grow(l.ln1_bf16, NC);
+      grow(l.ctx_bf16, NC);
+      grow(l.ln2_bf16, NC);
+      grow(l.fc1_act_bf16, NF);
+    } else {
+      grow(l.ln1, NC);
+      grow(l.ctx, NC);
+      grow(l.ln2, NC);
+      grow(l.fc1_act, NF);
+    }
+  }
+  if (bf16_) grow(staging_, std::max(NC, NF));
+  grow(x_final_, NC);
+  grow(lnf_, NC);
+  grow(lnf_mean_, N);
+  grow(lnf_var_, N);
+  grow(lnf_padded_, BT * C);
+  grow(pooled_, S * C);
+  grow(argmax_, S * C);
+  grow(norms_, S);
+  grow(out_, S * C);
+  grow(dx_, NC);
+  grow(dbranch_, NC);
+  grow(dnarrow_, NC);
+  grow(dwide_, std::size_t(N) * std::max(F, C));
+  grow(dqkv_, NC * 3);
+  grow(dqkv_padded_, BT * 3 * C);
+  grow(dpooled_, S * C);
 }
 
 // One sequence per iteration, in parallel: the copies move (N, 3C) floats per layer.
@@ -116,10 +136,14 @@ void TrainingEncoder::gather(const float* padded, float* packed, int width) cons
                 packed + std::int64_t(offsets_[b]) * width);
 }
 
-const void* TrainingEncoder::operand(const std::vector<float>& x, std::vector<std::uint16_t>& copy,
+float* TrainingEncoder::linear_input(std::vector<float>& kept) {
+  return bf16_ ? staging_.data() : kept.data();
+}
+
+const void* TrainingEncoder::operand(const float* x, std::vector<std::uint16_t>& copy,
                                      std::int64_t n) const {
-  if (!bf16_) return x.data();
-  nn::to_bf16(x.data(), copy.data(), n);
+  if (!bf16_) return x;
+  nn::to_bf16(x, copy.data(), n);
   return copy.data();
 }
 
@@ -152,11 +176,15 @@ void TrainingEncoder::forward(const float* parameters,
   const auto p = bind_parameters(config_, const_cast<float*>(parameters));
   const int B = static_cast<int>(batch.size());
   int T = 1, N = 0;
-  for (int b = 0; b < B; ++b) {
+  for (const auto* sentence : batch) {
+    N += static_cast<int>(sentence->size());
+    T = std::max(T, static_cast<int>(sentence->size()));
+  }
+  fit(B, T, N);
+  for (int b = 0, offset = 0; b < B; ++b) {
     lengths_[b] = static_cast<int>(batch[b]->size());
-    offsets_[b] = N;
-    N += lengths_[b];
-    T = std::max(T, lengths_[b]);
+    offsets_[b] = offset;
+    offset += lengths_[b];
   }
   const int C = config_.dim;
   const std::int64_t NC = std::int64_t(N) * C, NF = std::int64_t(N) * config_.ffn_dim;
@@ -188,10 +216,11 @@ void TrainingEncoder::forward(const float* parameters,
     }
     const auto lw = linear_weights(l, w);
     // x_mid = x_in + drop(Attention(LN1(x_in)) · Wproj + bproj)
-    layernorm_.forward_training(l.x_in.data(), w.ln1_w, w.ln1_b, l.ln1.data(), l.ln1_mean.data(),
+    float* ln1 = linear_input(l.ln1);
+    layernorm_.forward_training(l.x_in.data(), w.ln1_w, w.ln1_b, ln1, l.ln1_mean.data(),
                                 l.ln1_var.data(), N);
     // qkv (N, 3C) packed, in scratch, then scattered to the padded layout attention reads.
-    qkv_.forward(operand(l.ln1, l.ln1_bf16, NC), lw.qkv, w.qkv_b,
+    qkv_.forward(operand(ln1, l.ln1_bf16, NC), lw.qkv, w.qkv_b,
                  no_padding_ ? l.qkv.data() : dqkv_.data(), N);
     if (!no_padding_) scatter(dqkv_.data(), l.qkv.data(), 3 * C);
     attention_.scores_softmax(l.qkv.data(), key_mask_.data(), l.probs.data(), B, T);
@@ -202,17 +231,20 @@ void TrainingEncoder::forward(const float* parameters,
                       site_seed(dropout_seed, li, 1));
       used = l.probs_used.data();
     }
-    attention_.context(used, l.qkv.data(), no_padding_ ? l.ctx.data() : padded_.data(), B, T);
-    if (!no_padding_) gather(padded_.data(), l.ctx.data(), C);
-    proj_.forward(operand(l.ctx, l.ctx_bf16, NC), lw.proj, w.proj_b, dbranch_.data(), N);
+    float* ctx = linear_input(l.ctx);
+    attention_.context(used, l.qkv.data(), no_padding_ ? ctx : padded_.data(), B, T);
+    if (!no_padding_) gather(padded_.data(), ctx, C);
+    proj_.forward(operand(ctx, l.ctx_bf16, NC), lw.proj, w.proj_b, dbranch_.data(), N);
     add_branch(l.x_in.data(), dbranch_.data(), l.attn_mask.data(), l.x_mid.data(), NC,
                site_seed(dropout_seed, li, 2));
     // x_out = x_mid + drop(GELU(LN2(x_mid) · W1 + b1) · W2 + b2)
-    layernorm_.forward_training(l.x_mid.data(), w.ln2_w, w.ln2_b, l.ln2.data(), l.ln2_mean.data(),
+    float* ln2 = linear_input(l.ln2);
+    layernorm_.forward_training(l.x_mid.data(), w.ln2_w, w.ln2_b, ln2, l.ln2_mean.data(),
                                 l.ln2_var.data(), N);
-    fc1_.forward(operand(l.ln2, l.ln2_bf16, NC), lw.fc1, w.fc1_b, l.fc1_pre.data(), N);
-    gelu_.forward(l.fc1_pre.data(), l.fc1_act.data(), NF);
-    fc2_.forward(operand(l.fc1_act, l.fc1_act_bf16, NF), lw.fc2, w.fc2_b, dbranch_.data(), N);
+    fc1_.forward(operand(ln2, l.ln2_bf16, NC), lw.fc1, w.fc1_b, l.fc1_pre.data(), N);
+    float* fc1_act = linear_input(l.fc1_act);
+    gelu_.forward(l.fc1_pre.data(), fc1_act, NF);
+    fc2_.forward(operand(fc1_act, l.fc1_act_bf16, NF), lw.fc2, w.fc2_b, dbranch_.data(), N);
     float* x_out = li + 1 < config_.layers ? layers_[li + 1].x_in.data() : x_final_.data();
     add_branch(l.x_mid.data(), dbranch_.data(), l.ffn_mask.data(), x_out, NC,
                site_seed(dropout_seed, li, 3));

@@ -44,8 +44,7 @@ struct DropoutRates {
 
 class TrainingEncoder {
  public:
-  TrainingEncoder(const ModelConfig& config, int max_sequences, DropoutRates dropout,
-                  bool bf16 = false);
+  TrainingEncoder(const ModelConfig& config, DropoutRates dropout, bool bf16 = false);
 
   // Encodes `batch` (token ids, BOS first, 1..max_len each) into out (B, C) and keeps
   // the activations. dropout_seed picks this step's dropout masks.
@@ -60,17 +59,22 @@ class TrainingEncoder {
   void add_branch(const float* x, const float* branch, float* mask, float* x_out, std::int64_t n,
                   std::uint64_t seed) const;
 
+  // Grows the activations and scratch to hold a batch of B sentences, T padded, N tokens.
+  void fit(int B, int T, int N);
+
+  // Where a linear layer's fp32 input is written: the layer's own buffer (the
+  // backward reads it), or in bf16 mode the shared staging_ (only its bf16 copy is kept).
+  float* linear_input(std::vector<float>& kept);
   // The operand a linear layer reads for the fp32 activations x (n values): x
   // itself, or in bf16 mode x rounded into copy.
-  const void* operand(const std::vector<float>& x, std::vector<std::uint16_t>& copy,
-                      std::int64_t n) const;
+  const void* operand(const float* x, std::vector<std::uint16_t>& copy, std::int64_t n) const;
 
   // Packed rows (N, W) <-> padded (B, T, W); scatter zeroes the padding.
   void scatter(const float* packed, float* padded, int width) const;
   void gather(const float* padded, float* packed, int width) const;
 
-  struct Layer {  // saved activations of one block; N packed rows (capacity max_sequences ·
-                  // max_len)
+  struct Layer {  // saved activations of one block; N packed rows (capacity: the largest
+                  // batch so far). ln1, ctx, ln2 and fc1_act: fp32 mode only.
     std::vector<float> x_in;                    // (N, C) residual stream entering the block
     std::vector<float> ln1, ln1_mean, ln1_var;  // (N, C), (N), (N)
     std::vector<float> qkv;                     // (B, T, 3C) padded, as attention reads it
@@ -100,7 +104,6 @@ class TrainingEncoder {
   LinearOperands linear_weights(const Layer& l, const BlockTensors& w) const;
 
   ModelConfig config_;
-  int max_sequences_;
   DropoutRates dropout_;
   bool bf16_;
   nn::LayerNorm layernorm_;
@@ -121,6 +124,7 @@ class TrainingEncoder {
   std::vector<float> key_mask_;  // (B, T)
   std::vector<float> emb_mask_;  // (N, C) embedding dropout mask
   std::vector<float> padded_;    // (B, T, 3C) scratch for scatter / gather
+  std::vector<float> staging_;   // (N, max(C, F)) bf16 mode: fp32 linear inputs before rounding
   std::vector<Layer> layers_;
   std::vector<float> x_final_;                   // (N, C) stream after the last block
   std::vector<float> lnf_, lnf_mean_, lnf_var_;  // (N, C), (N), (N)

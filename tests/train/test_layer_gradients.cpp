@@ -579,7 +579,7 @@ void check_training_encoder(const ModelConfig& config, const GradcheckOptions& o
   for (const auto& s : sequences) batch.push_back(&s);
   const int B = static_cast<int>(sequences.size()), C = config.dim;
   const std::uint64_t dropout_seed = 1234;
-  train::TrainingEncoder encoder(config, B, train::DropoutRates{0.1f, 0.1f, 0.1f});
+  train::TrainingEncoder encoder(config, train::DropoutRates{0.1f, 0.1f, 0.1f});
 
   // Parameters: the standard initialisation plus uniform noise of ±0.3, so that
   // attention is not uniform, biases are non-zero and LayerNorm weights differ from 1.
@@ -691,4 +691,37 @@ TEST_CASE("TrainingEncoder gradients match finite differences: max pooling, norm
   // noise, hence its atol.
   check_training_encoder(tiny_config(Pooling::kMax, true), options(3e-3, 1e-2, 2e-4, 32),
                          {options(1e-3, 1e-2, 5e-4)});
+}
+
+TEST_CASE(
+    "TrainingEncoder grows with its batches: after a small batch, a large one as on a fresh one",
+    "[encoder]") {
+  const ModelConfig config = tiny_config(Pooling::kMean, true);
+  std::vector<float> params(config.parameter_count());
+  init_parameters(config, params.data(), 7);
+  const std::vector<std::vector<int>> small{{2, 9}};
+  auto pointers = [](const std::vector<std::vector<int>>& sequences) {
+    std::vector<const std::vector<int>*> batch;
+    for (const auto& s : sequences) batch.push_back(&s);
+    return batch;
+  };
+  for (const bool bf16 : {false, true}) {
+    INFO((bf16 ? "bf16" : "fp32"));
+    const train::DropoutRates dropout{0.1f, 0.1f, 0.1f};
+    train::TrainingEncoder grown(config, dropout, bf16), fresh(config, dropout, bf16);
+    const int C = config.dim, B = static_cast<int>(kMixedLengths.size());
+    std::vector<float> out(std::size_t(B) * C), grads(params.size(), 0.0f);
+    grown.forward(params.data(), pointers(small), out.data(), 1);
+    grown.backward(params.data(), out.data(), grads.data());
+
+    const auto r = uniform_vector(std::size_t(B) * C, 9);
+    std::vector<float> out_grown(out.size()), out_fresh(out.size());
+    std::vector<float> grads_grown(params.size(), 0.0f), grads_fresh(params.size(), 0.0f);
+    grown.forward(params.data(), pointers(kMixedLengths), out_grown.data(), 2);
+    grown.backward(params.data(), r.data(), grads_grown.data());
+    fresh.forward(params.data(), pointers(kMixedLengths), out_fresh.data(), 2);
+    fresh.backward(params.data(), r.data(), grads_fresh.data());
+    CHECK(out_grown == out_fresh);
+    CHECK(grads_grown == grads_fresh);
+  }
 }

@@ -59,7 +59,7 @@ void check_against_reference(const std::string& fixture, Loss& loss, bool use_ne
   const Triplets batch = read_batch();
   const int B = batch.B, C = model.config.dim;
 
-  train::TrainingEncoder encoder(model.config, 3 * B, {}, bf16);
+  train::TrainingEncoder encoder(model.config, {}, bf16);
   std::vector<const std::vector<int>*> seqs;
   for (const auto& s : batch.sequences) seqs.push_back(&s);
   std::vector<float> out(3 * B * C), dout(3 * B * C, 0.0f);

@@ -280,7 +280,8 @@ TEST_CASE("train_tokenizer_from_files reads every text column and writes model a
                   sentemb::InputError);
 }
 
-TEST_CASE("a lowercase tokenizer folds case at encode time, and the default keeps it", "[tokenizer]") {
+TEST_CASE("a lowercase tokenizer folds case at encode time, and the default keeps it",
+          "[tokenizer]") {
   TokenizerTrainOptions options = tiny_options();
   options.lowercase = true;
   const Tokenizer folding =

@@ -40,7 +40,7 @@ int run_train(const Flags& flags) {
       decay.push_back({static_cast<std::size_t>(spec.offset), static_cast<std::size_t>(spec.size)});
   AdamW adam(n, AdamWOptions{0.9f, 0.999f, 1e-8f, 0.01f}, decay);
   InfoNceLoss loss(InfoNceOptions{0.05f, false});
-  train::TrainingEncoder encoder(config, 2 * B, {dropout, dropout, dropout}, precision == "bf16");
+  train::TrainingEncoder encoder(config, {dropout, dropout, dropout}, precision == "bf16");
 
   // Fixed random pairs; a new draw per step would not change the work.
   const auto ids = random_fixed_ids(2 * B, T, config.vocab_size, 11);
