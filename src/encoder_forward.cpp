@@ -9,13 +9,15 @@ namespace sentemb {
 
 namespace {
 
-nn::LinearOptions linear_options(bool gelu, bool accumulate, Precision precision) {
+// bf16_out: in bf16, the layer writes bf16 (qkv for attention, GELU(fc1) for fc2: their
+// only readers take bf16).
+nn::LinearOptions linear_options(bool gelu, bool accumulate, Precision precision,
+                                 bool bf16_out = false) {
   nn::LinearOptions options;
   options.gelu = gelu;
   options.accumulate = accumulate;
   options.bf16 = precision == Precision::kBf16;
-  // In bf16, GELU(fc1) is written in bf16: it is only ever fc2's bf16 input.
-  options.bf16_out = gelu && options.bf16;
+  options.bf16_out = bf16_out && options.bf16;
   options.int8 = precision == Precision::kInt8;
   return options;
 }
@@ -29,11 +31,11 @@ EncoderForward::EncoderForward(const ModelConfig& config, const float* parameter
       precision_(precision),
       max_batch_(max_batch),
       layernorm_(config.dim, config.layernorm_eps),
-      qkv_(config.dim, 3 * config.dim, linear_options(false, false, precision)),
+      qkv_(config.dim, 3 * config.dim, linear_options(false, false, precision, true)),
       proj_(config.dim, config.dim, linear_options(false, true, precision)),
-      fc1_(config.dim, config.ffn_dim, linear_options(true, false, precision)),
+      fc1_(config.dim, config.ffn_dim, linear_options(true, false, precision, true)),
       fc2_(config.ffn_dim, config.dim, linear_options(false, true, precision)),
-      attention_(config.dim, config.heads) {
+      attention_(config.dim, config.heads, precision == Precision::kBf16) {
   const std::int64_t C = config.dim, F = config.ffn_dim;
   if (precision == Precision::kBf16) {
     for (const auto& b : params_.blocks) {
@@ -78,12 +80,13 @@ void EncoderForward::reserve(int B, int T) {
   grow(key_mask_, N, most);
   grow(x_, N * C, most * C);
   grow(h_, N * C, most * C);
-  grow(qkv_buf_, N * 3 * C, most * 3 * C);
   grow(probs_, std::int64_t(B) * H * T * T, most_probs);
   if (precision_ == Precision::kBf16) {
     grow(bf16_in_, N * C, most * C);
+    grow(qkv_bf16_, N * 3 * C, most * 3 * C);
     grow(ffn_bf16_, N * F, most * F);
   } else {
+    grow(qkv_buf_, N * 3 * C, most * 3 * C);
     grow(ffn_, N * F, most * F);
   }
   if (precision_ == Precision::kInt8) {
@@ -138,18 +141,26 @@ void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, 
     const auto& p = params_.blocks[l];
     const std::size_t w = 4 * l;  // index of this block's first converted weight
     layernorm_.forward(x_.data(), p.ln1_w, p.ln1_b, h_.data(), N);
+    if (precision_ == Precision::kBf16) {
+      // Rounded once after each LayerNorm; from there qkv, the attention context and
+      // GELU(fc1) stay bf16 up to the next fp32 residual sum.
+      const auto& bw = bf16_weights_;
+      nn::to_bf16(h_.data(), bf16_in_.data(), std::size_t(N) * C);
+      qkv_.forward(bf16_in_.data(), bw[w].data(), p.qkv_b, qkv_bf16_.data(), N);
+      attention_.forward(qkv_bf16_.data(), key_mask_.data(), probs_.data(), bf16_in_.data(), B, T);
+      proj_.forward(bf16_in_.data(), bw[w + 1].data(), p.proj_b, x_.data(), N);
+      layernorm_.forward(x_.data(), p.ln2_w, p.ln2_b, h_.data(), N);
+      nn::to_bf16(h_.data(), bf16_in_.data(), std::size_t(N) * C);
+      fc1_.forward(bf16_in_.data(), bw[w + 2].data(), p.fc1_b, ffn_bf16_.data(), N);
+      fc2_.forward(ffn_bf16_.data(), bw[w + 3].data(), p.fc2_b, x_.data(), N);
+      continue;
+    }
     linear(qkv_, h_.data(), p.qkv_w, w, p.qkv_b, qkv_buf_.data(), N);  // (B, T, 3C)
     attention_.forward(qkv_buf_.data(), key_mask_.data(), probs_.data(), h_.data(), B, T);
     linear(proj_, h_.data(), p.proj_w, w + 1, p.proj_b, x_.data(), N);  // x += (B, T, C)
     layernorm_.forward(x_.data(), p.ln2_w, p.ln2_b, h_.data(), N);
-    if (precision_ == Precision::kBf16) {  // GELU(fc1) stays bf16 for fc2: no cast between
-      nn::to_bf16(h_.data(), bf16_in_.data(), std::size_t(N) * C);
-      fc1_.forward(bf16_in_.data(), bf16_weights_[w + 2].data(), p.fc1_b, ffn_bf16_.data(), N);
-      fc2_.forward(ffn_bf16_.data(), bf16_weights_[w + 3].data(), p.fc2_b, x_.data(), N);
-    } else {
-      linear(fc1_, h_.data(), p.fc1_w, w + 2, p.fc1_b, ffn_.data(), N);  // (B, T, F)
-      linear(fc2_, ffn_.data(), p.fc2_w, w + 3, p.fc2_b, x_.data(), N);  // x += (B, T, C)
-    }
+    linear(fc1_, h_.data(), p.fc1_w, w + 2, p.fc1_b, ffn_.data(), N);  // (B, T, F)
+    linear(fc2_, ffn_.data(), p.fc2_w, w + 3, p.fc2_b, x_.data(), N);  // x += (B, T, C)
   }
   layernorm_.forward(x_.data(), params_.lnf_w, params_.lnf_b, h_.data(), N);
   nn::pooling_forward(config_.pooling, out, h_.data(), lengths_.data(), B, T, C);

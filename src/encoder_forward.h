@@ -24,8 +24,9 @@ namespace sentemb {
 class EncoderForward {
  public:
   // `parameters` must outlive this object. bf16 converts the linear weights once
-  // here; int8 quantizes them once here (per output channel, nn/quantize.h) and
-  // quantizes each linear's input per row at every call.
+  // here, and runs the attention products in bf16 too (nn/attention.h); int8 quantizes them once
+  // here (per output channel, nn/quantize.h) and quantizes each linear's input per row at every
+  // call.
   EncoderForward(const ModelConfig& config, const float* parameters, Precision precision,
                  int max_batch);
   // batch: B token-id sequences (BOS first, 1..max_len ids); out: (B, C).
@@ -55,7 +56,8 @@ class EncoderForward {
   std::vector<float> key_mask_;          // (B, T)
   std::vector<float> x_;                 // (B, T, C) residual stream
   std::vector<float> h_;                 // (B, T, C) LayerNorm output / attention context
-  std::vector<float> qkv_buf_;           // (B, T, 3C)
+  std::vector<float> qkv_buf_;           // (B, T, 3C) fp32 and int8
+  std::vector<std::uint16_t> qkv_bf16_;  // (B, T, 3C) bf16 only: qkv, as attention reads it
   std::vector<float> probs_;             // (B, NH, T, T)
   std::vector<float> ffn_;               // (B, T, F) fp32 and int8 only
   std::vector<std::uint16_t> ffn_bf16_;  // (B, T, F) bf16 only: GELU(fc1), fc2's input

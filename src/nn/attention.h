@@ -6,7 +6,14 @@
 // q, k and v are strided views into qkv (B, T, 3C) — no copies — and ctx is
 // written through a strided view, so the heads need no transposes. Each batched
 // product is one oneDNN matmul; primitives are cached per (B, T).
+//
+// bf16 (inference only): qkv and ctx are bf16, both products multiply bf16 with
+// fp32 accumulation; the scores and the softmax are fp32, the softmax writing its
+// probabilities in bf16 for P · v.
 #pragma once
+
+#include <cstdint>
+#include <vector>
 
 #include "nn/dnnl_context.h"
 #include "nn/shape_cache.h"
@@ -17,19 +24,20 @@ constexpr float kMaskedScore = -1e9f;
 
 class Attention {
  public:
-  Attention(int channels, int heads) : C_(channels), NH_(heads), hd_(channels / heads) {}
-  // qkv: (B, T, 3C); key_mask: (B, T) additive (0 or kMaskedScore);
-  // probs: (B, NH, T, T) written (kept by training for the backward); ctx: (B, T, C).
-  void forward(const float* qkv, const float* key_mask, float* probs, float* ctx, int B,
-               int T) const;
-  // The two halves of forward, for training (which drops out probabilities in between):
-  // probs = softmax(q·kᵀ/√hd + mask), and ctx = probs · v.
+  Attention(int channels, int heads, bool bf16 = false)
+      : C_(channels), NH_(heads), hd_(channels / heads), bf16_(bf16) {}
+  // qkv: (B, T, 3C); key_mask: (B, T) additive (0 or kMaskedScore); probs: (B, NH, T, T)
+  // fp32, written (the softmax output in fp32 mode, its input in bf16); ctx: (B, T, C).
+  // qkv and ctx are float, or uint16 bf16 in bf16 mode.
+  void forward(const void* qkv, const float* key_mask, float* probs, void* ctx, int B, int T) const;
+  // The two halves of forward, for training (fp32 only; it drops out probabilities in
+  // between): probs = softmax(q·kᵀ/√hd + mask), and ctx = probs · v.
   void scores_softmax(const float* qkv, const float* key_mask, float* probs, int B, int T) const;
   void context(const float* probs, const float* qkv, float* ctx, int B, int T) const;
   int channels() const { return C_; }
   int heads() const { return NH_; }
 
-  // Views of the packed tensors, shared with the backward pass.
+  // Views of the packed tensors, shared with the backward pass (fp32, or bf16 in bf16 mode).
   dnnl::memory::desc q_md(int B, int T) const;      // (B, NH, T, hd) in qkv
   dnnl::memory::desc kt_md(int B, int T) const;     // (B, NH, hd, T) in qkv + C: k transposed
   dnnl::memory::desc v_md(int B, int T) const;      // (B, NH, T, hd) in qkv + 2C
@@ -38,14 +46,18 @@ class Attention {
 
  private:
   struct Prims {
-    dnnl::memory::desc mask_md;  // (B, 1, 1, T)
-    dnnl::matmul scores_prim;    // q · kᵀ, scaled, plus mask
-    dnnl::softmax_forward softmax_prim;
-    dnnl::matmul context_prim;  // P · v
+    dnnl::memory::desc mask_md;    // (B, 1, 1, T)
+    dnnl::matmul scores_prim;      // q · kᵀ, scaled, plus mask
+    dnnl::primitive softmax_prim;  // in place (fp32), or fp32 scores to bf16 probabilities
+    dnnl::matmul context_prim;     // P · v
   };
   Prims& prims(int B, int T) const;
+  dt io_type() const { return bf16_ ? dt::bf16 : dt::f32; }
+  dnnl::memory::desc probs_bf16_md(int B, int T) const;  // (B, NH, T, T) bf16, dense
   int C_, NH_, hd_;
+  bool bf16_;
   mutable ShapeCache<Prims> cache_;
+  mutable std::vector<std::uint16_t> probs_bf16_;  // (B, NH, T, T) bf16 mode, grown as needed
 };
 
 }  // namespace sentemb::nn

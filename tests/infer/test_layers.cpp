@@ -6,6 +6,7 @@
 #include <iterator>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "infer/test_models.h"
@@ -121,6 +122,44 @@ TEST_CASE("Attention matches per-head softmax(q·kᵀ/√d + mask)·v with mixed
           CHECK(ctx[(b * T + i) * C + h * hd + d] == Approx(expected).margin(1e-5));
         }
       }
+}
+
+TEST_CASE("bf16 attention stays within bf16 rounding of fp32 attention on the same inputs",
+          "[layers]") {
+  const int C = 64, NH = 4, B = 3, T = 7;
+  const int lengths[B] = {7, 3, 1};
+  auto qkv = random_vector(B * T * 3 * C, 12);
+  std::vector<std::uint16_t> qkv_bf16(qkv.size());
+  nn::to_bf16(qkv.data(), qkv_bf16.data(), qkv.size());
+  for (std::size_t i = 0; i < qkv.size(); ++i) {  // fp32 gets the same (rounded) inputs
+    const std::uint32_t bits = std::uint32_t(qkv_bf16[i]) << 16;
+    __builtin_memcpy(&qkv[i], &bits, 4);
+  }
+  std::vector<float> mask(B * T), probs(B * NH * T * T), ctx(B * T * C), scores(probs.size());
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < T; ++t) mask[b * T + t] = t < lengths[b] ? 0.0f : nn::kMaskedScore;
+  nn::Attention(C, NH).forward(qkv.data(), mask.data(), probs.data(), ctx.data(), B, T);
+  std::vector<std::uint16_t> ctx_bf16(ctx.size());
+  nn::Attention(C, NH, true)
+      .forward(qkv_bf16.data(), mask.data(), scores.data(), ctx_bf16.data(), B, T);
+  double worst = 0, largest = 0;
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < lengths[b]; ++t)  // padded query rows are never read
+      for (int c = 0; c < C; ++c) {
+        const std::size_t i = (std::size_t(b) * T + t) * C + c;
+        const std::uint32_t bits = std::uint32_t(ctx_bf16[i]) << 16;
+        float got;
+        __builtin_memcpy(&got, &bits, 4);
+        worst = std::max(worst, double(std::abs(got - ctx[i])));
+        largest = std::max(largest, double(std::abs(ctx[i])));
+      }
+  // Probabilities and the output are rounded to bf16 (8 bits): about 2^-8 relative each.
+  CHECK(worst < 0.01 * largest);
+  CHECK(worst > 0.0);  // it really ran in bf16
+  // The fp32 halves are not available in bf16 mode.
+  CHECK_THROWS_AS(
+      nn::Attention(C, NH, true).scores_softmax(qkv.data(), mask.data(), probs.data(), B, T),
+      std::logic_error);
 }
 
 TEST_CASE("Pooling reads only real positions, and L2 normalisation gives unit rows", "[layers]") {
