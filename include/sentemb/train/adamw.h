@@ -72,7 +72,9 @@ class AdamW {
   std::vector<float> m_, v_;  // (n) first and second moments
 };
 
-// Global L2 norm of grads (n), accumulated in double in a fixed order (deterministic).
+// Global L2 norm of grads (n), accumulated in double in a fixed order whatever the thread
+// count (deterministic on a given CPU; the vectorized sums may differ in the last bits
+// between CPUs with and without AVX-512).
 double grad_norm(const float* grads, std::size_t n);
 
 // Returns the global L2 norm before clipping. If it is above max_norm (and finite),
