@@ -22,8 +22,8 @@ dnnl::memory::desc Attention::ctx_md(int B, int T) const {
 dnnl::memory::desc Attention::probs_md(int B, int T) const {
   return dnnl::memory::desc({B, NH_, T, T}, dt::f32, tag::abcd);
 }
-dnnl::memory::desc Attention::probs_bf16_md(int B, int T) const {
-  return dnnl::memory::desc({B, NH_, T, T}, dt::bf16, tag::abcd);
+dnnl::memory::desc Attention::normalized_md(int B, int T) const {
+  return dnnl::memory::desc({B, NH_, T, T}, io_type(), tag::abcd);
 }
 
 Attention::Prims& Attention::prims(int B, int T) const {
@@ -51,64 +51,67 @@ Attention::Prims& Attention::prims(int B, int T) const {
           dnnl::softmax_forward::desc(dnnl::prop_kind::forward_training, rows_md, 1), eng));
     }
     p.context_prim = dnnl::matmul(dnnl::matmul::primitive_desc(
-        dnnl::matmul::desc(bf16_ ? probs_bf16_md(B, T) : probs_md(B, T), v_md(B, T), ctx_md(B, T)),
-        eng));
+        dnnl::matmul::desc(normalized_md(B, T), v_md(B, T), ctx_md(B, T)), eng));
     return p;
   });
 }
 
+const void* Attention::part(const void* qkv, int index) const {
+  return static_cast<const char*>(qkv) + std::size_t(index) * C_ * (bf16_ ? 2 : 4);
+}
+
+void Attention::run_scores(const Prims& p, const void* qkv, const float* key_mask, float* scores,
+                           int B, int T) const {
+  p.scores_prim.execute(dnnl_context().stream, {{DNNL_ARG_SRC, wrap(q_md(B, T), part(qkv, 0))},
+                                                {DNNL_ARG_WEIGHTS, wrap(kt_md(B, T), part(qkv, 1))},
+                                                {DNNL_ARG_DST, wrap(probs_md(B, T), scores)},
+                                                {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                                                 wrap(p.mask_md, key_mask)}});
+}
+
+void Attention::run_softmax(const Prims& p, const float* scores, void* probs, int B, int T) const {
+  const std::int64_t rows = std::int64_t(B) * NH_ * T;
+  p.softmax_prim.execute(
+      dnnl_context().stream,
+      {{DNNL_ARG_SRC, wrap(dnnl::memory::desc({rows, T}, dt::f32, tag::ab), scores)},
+       {DNNL_ARG_DST, wrap(dnnl::memory::desc({rows, T}, io_type(), tag::ab), probs)}});
+}
+
+void Attention::run_context(const Prims& p, const void* probs, const void* qkv, void* ctx, int B,
+                            int T) const {
+  p.context_prim.execute(dnnl_context().stream, {{DNNL_ARG_SRC, wrap(normalized_md(B, T), probs)},
+                                                 {DNNL_ARG_WEIGHTS, wrap(v_md(B, T), part(qkv, 2))},
+                                                 {DNNL_ARG_DST, wrap(ctx_md(B, T), ctx)}});
+}
+
 void Attention::forward(const void* qkv, const float* key_mask, float* probs, void* ctx, int B,
                         int T) const {
-  if (!bf16_) {
-    scores_softmax(static_cast<const float*>(qkv), key_mask, probs, B, T);
-    context(probs, static_cast<const float*>(qkv), static_cast<float*>(ctx), B, T);
-    return;
-  }
   auto& p = prims(B, T);
-  auto& dnnl = dnnl_context();
-  const auto* qkv_bf16 = static_cast<const std::uint16_t*>(qkv);
-  const std::size_t n = std::size_t(B) * NH_ * T * T;
-  if (probs_bf16_.size() < n) probs_bf16_.resize(n);
-  p.scores_prim.execute(dnnl.stream, {{DNNL_ARG_SRC, wrap(q_md(B, T), qkv_bf16)},
-                                      {DNNL_ARG_WEIGHTS, wrap(kt_md(B, T), qkv_bf16 + C_)},
-                                      {DNNL_ARG_DST, wrap(probs_md(B, T), probs)},
-                                      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-                                       wrap(p.mask_md, key_mask)}});
-  dnnl::memory::desc rows_md({std::int64_t(B) * NH_ * T, T}, dt::f32, tag::ab),
-      rows_bf16_md({std::int64_t(B) * NH_ * T, T}, dt::bf16, tag::ab);
-  p.softmax_prim.execute(dnnl.stream, {{DNNL_ARG_SRC, wrap(rows_md, probs)},
-                                       {DNNL_ARG_DST, wrap(rows_bf16_md, probs_bf16_.data())}});
-  p.context_prim.execute(dnnl.stream,
-                         {{DNNL_ARG_SRC, wrap(probs_bf16_md(B, T), probs_bf16_.data())},
-                          {DNNL_ARG_WEIGHTS, wrap(v_md(B, T), qkv_bf16 + 2 * C_)},
-                          {DNNL_ARG_DST, wrap(ctx_md(B, T), ctx)}});
-  dnnl.stream.wait();
+  run_scores(p, qkv, key_mask, probs, B, T);
+  void* normalized = probs;  // fp32: the softmax runs in place
+  if (bf16_) {
+    const std::size_t n = std::size_t(B) * NH_ * T * T;
+    if (probs_bf16_.size() < n) probs_bf16_.resize(n);
+    normalized = probs_bf16_.data();
+  }
+  run_softmax(p, probs, normalized, B, T);
+  run_context(p, normalized, qkv, ctx, B, T);
+  dnnl_context().stream.wait();
 }
 
 void Attention::scores_softmax(const float* qkv, const float* key_mask, float* probs, int B,
                                int T) const {
   if (bf16_) throw std::logic_error("Attention::scores_softmax: fp32 only");
   auto& p = prims(B, T);
-  auto& dnnl = dnnl_context();
-  p.scores_prim.execute(dnnl.stream, {{DNNL_ARG_SRC, wrap(q_md(B, T), qkv)},
-                                      {DNNL_ARG_WEIGHTS, wrap(kt_md(B, T), qkv + C_)},
-                                      {DNNL_ARG_DST, wrap(probs_md(B, T), probs)},
-                                      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-                                       wrap(p.mask_md, key_mask)}});
-  dnnl::memory::desc rows_md({std::int64_t(B) * NH_ * T, T}, dt::f32, tag::ab);
-  auto probs_mem = wrap(rows_md, probs);
-  p.softmax_prim.execute(dnnl.stream, {{DNNL_ARG_SRC, probs_mem}, {DNNL_ARG_DST, probs_mem}});
-  dnnl.stream.wait();
+  run_scores(p, qkv, key_mask, probs, B, T);
+  run_softmax(p, probs, probs, B, T);
+  dnnl_context().stream.wait();
 }
 
 void Attention::context(const float* probs, const float* qkv, float* ctx, int B, int T) const {
   if (bf16_) throw std::logic_error("Attention::context: fp32 only");
-  auto& p = prims(B, T);
-  auto& dnnl = dnnl_context();
-  p.context_prim.execute(dnnl.stream, {{DNNL_ARG_SRC, wrap(probs_md(B, T), probs)},
-                                       {DNNL_ARG_WEIGHTS, wrap(v_md(B, T), qkv + 2 * C_)},
-                                       {DNNL_ARG_DST, wrap(ctx_md(B, T), ctx)}});
-  dnnl.stream.wait();
+  run_context(prims(B, T), probs, qkv, ctx, B, T);
+  dnnl_context().stream.wait();
 }
 
 }  // namespace sentemb::nn

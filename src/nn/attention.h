@@ -53,7 +53,15 @@ class Attention {
   };
   Prims& prims(int B, int T) const;
   dt io_type() const { return bf16_ ? dt::bf16 : dt::f32; }
-  dnnl::memory::desc probs_bf16_md(int B, int T) const;  // (B, NH, T, T) bf16, dense
+  // (B, NH, T, T) dense: the softmax output P·v reads (fp32, or bf16 in bf16 mode).
+  dnnl::memory::desc normalized_md(int B, int T) const;
+  const void* part(const void* qkv, int index) const;  // q, k or v (0, 1, 2) in qkv
+  // The three steps, queued on the stream; the callers wait.
+  void run_scores(const Prims& p, const void* qkv, const float* key_mask, float* scores, int B,
+                  int T) const;
+  void run_softmax(const Prims& p, const float* scores, void* probs, int B, int T) const;
+  void run_context(const Prims& p, const void* probs, const void* qkv, void* ctx, int B,
+                   int T) const;
   int C_, NH_, hd_;
   bool bf16_;
   mutable ShapeCache<Prims> cache_;

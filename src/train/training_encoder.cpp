@@ -67,7 +67,6 @@ void TrainingEncoder::fit(int B, int T, int N) {
   grow(lengths_, S);
   grow(offsets_, S);
   grow(key_mask_, BT);
-  grow(padded_, BT * 3 * C);
   if (dropout_.embedding > 0) grow(emb_mask_, NC);
   for (auto& l : layers_) {
     grow(l.x_in, NC);
@@ -104,7 +103,6 @@ void TrainingEncoder::fit(int B, int T, int N) {
   grow(lnf_, NC);
   grow(lnf_mean_, N);
   grow(lnf_var_, N);
-  grow(lnf_padded_, BT * C);
   grow(pooled_, S * C);
   grow(argmax_, S * C);
   grow(norms_, S);
@@ -113,9 +111,13 @@ void TrainingEncoder::fit(int B, int T, int N) {
   grow(dbranch_, NC);
   grow(dnarrow_, NC);
   grow(dwide_, std::size_t(N) * std::max(F, C));
-  grow(dqkv_, NC * 3);
   grow(dqkv_padded_, BT * 3 * C);
   grow(dpooled_, S * C);
+  if (BT != std::size_t(N)) {  // the packed <-> padded copies' buffers (none without padding)
+    grow(padded_, BT * C);
+    grow(lnf_padded_, BT * C);
+    grow(dqkv_, NC * 3);
+  }
 }
 
 // One sequence per iteration, in parallel: the copies move (N, 3C) floats per layer.

@@ -123,7 +123,7 @@ class TrainingEncoder {
   std::vector<int> offsets_;     // (B) first packed row of each sentence
   std::vector<float> key_mask_;  // (B, T)
   std::vector<float> emb_mask_;  // (N, C) embedding dropout mask
-  std::vector<float> padded_;    // (B, T, 3C) scratch for scatter / gather
+  std::vector<float> padded_;    // (B, T, C) scratch for scatter / gather
   std::vector<float> staging_;   // (N, max(C, F)) bf16 mode: fp32 linear inputs before rounding
   std::vector<Layer> layers_;
   std::vector<float> x_final_;                   // (N, C) stream after the last block
