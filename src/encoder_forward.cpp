@@ -126,8 +126,10 @@ void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, 
 
   // Pad to T with id 0; padded keys are masked out of every attention row, and
   // pooling reads only real positions, so padding never changes a sentence's vector.
+  bool padded = false;
   for (int b = 0; b < B; ++b) {
     const auto& s = *batch[b];
+    padded |= static_cast<int>(s.size()) < T;
     lengths_[b] = static_cast<int>(s.size());
     for (int t = 0; t < T; ++t) {
       const bool real = t < lengths_[b];
@@ -136,6 +138,7 @@ void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, 
     }
   }
   nn::embedding_forward(x_.data(), ids_.data(), params_.tok_emb, params_.pos_emb, B, T, C);
+  const float* key_mask = padded ? key_mask_.data() : nullptr;  // none: attention skips the mask
 
   for (std::size_t l = 0; l < params_.blocks.size(); ++l) {
     const auto& p = params_.blocks[l];
@@ -147,7 +150,7 @@ void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, 
       const auto& bw = bf16_weights_;
       nn::to_bf16(h_.data(), bf16_in_.data(), std::size_t(N) * C);
       qkv_.forward(bf16_in_.data(), bw[w].data(), p.qkv_b, qkv_bf16_.data(), N);
-      attention_.forward(qkv_bf16_.data(), key_mask_.data(), probs_.data(), bf16_in_.data(), B, T);
+      attention_.forward(qkv_bf16_.data(), key_mask, probs_.data(), bf16_in_.data(), B, T);
       proj_.forward(bf16_in_.data(), bw[w + 1].data(), p.proj_b, x_.data(), N);
       layernorm_.forward(x_.data(), p.ln2_w, p.ln2_b, h_.data(), N);
       nn::to_bf16(h_.data(), bf16_in_.data(), std::size_t(N) * C);
@@ -156,7 +159,7 @@ void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, 
       continue;
     }
     linear(qkv_, h_.data(), p.qkv_w, w, p.qkv_b, qkv_buf_.data(), N);  // (B, T, 3C)
-    attention_.forward(qkv_buf_.data(), key_mask_.data(), probs_.data(), h_.data(), B, T);
+    attention_.forward(qkv_buf_.data(), key_mask, probs_.data(), h_.data(), B, T);
     linear(proj_, h_.data(), p.proj_w, w + 1, p.proj_b, x_.data(), N);  // x += (B, T, C)
     layernorm_.forward(x_.data(), p.ln2_w, p.ln2_b, h_.data(), N);
     linear(fc1_, h_.data(), p.fc1_w, w + 2, p.fc1_b, ffn_.data(), N);  // (B, T, F)

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace sentemb::nn {
 
@@ -31,13 +32,6 @@ Attention::Prims& Attention::prims(int B, int T) const {
     auto& eng = dnnl_context().engine;
     Prims p;
     p.mask_md = dnnl::memory::desc({B, 1, 1, T}, dt::f32, tag::abcd);
-    dnnl::primitive_attr scores_attr;
-    scores_attr.set_output_scales(0, {1.0f / std::sqrt(static_cast<float>(hd_))});
-    dnnl::post_ops ops;
-    ops.append_binary(dnnl::algorithm::binary_add, p.mask_md);
-    scores_attr.set_post_ops(ops);
-    p.scores_prim = dnnl::matmul(dnnl::matmul::primitive_desc(
-        dnnl::matmul::desc(q_md(B, T), kt_md(B, T), probs_md(B, T)), scores_attr, eng));
     dnnl::memory::desc rows_md({std::int64_t(B) * NH_ * T, T}, dt::f32, tag::ab);
     if (bf16_) {
       dnnl::memory::desc rows_bf16_md({std::int64_t(B) * NH_ * T, T}, dt::bf16, tag::ab);
@@ -56,17 +50,36 @@ Attention::Prims& Attention::prims(int B, int T) const {
   });
 }
 
+// Built on first use: a shape may only ever come with padding, or only without.
+const dnnl::matmul& Attention::scores_prim(Prims& p, int B, int T, bool masked) const {
+  dnnl::matmul& prim = masked ? p.masked_scores_prim : p.scores_prim;
+  if (prim) return prim;
+  dnnl::primitive_attr attr;
+  attr.set_output_scales(0, {1.0f / std::sqrt(static_cast<float>(hd_))});
+  // The mask is a binary post-op read per score; measured alone it costs about a
+  // quarter of this small product, so batches without padding go without it.
+  if (masked) {
+    dnnl::post_ops ops;
+    ops.append_binary(dnnl::algorithm::binary_add, p.mask_md);
+    attr.set_post_ops(ops);
+  }
+  prim = dnnl::matmul(dnnl::matmul::primitive_desc(
+      dnnl::matmul::desc(q_md(B, T), kt_md(B, T), probs_md(B, T)), attr, dnnl_context().engine));
+  return prim;
+}
+
 const void* Attention::part(const void* qkv, int index) const {
   return static_cast<const char*>(qkv) + std::size_t(index) * C_ * (bf16_ ? 2 : 4);
 }
 
-void Attention::run_scores(const Prims& p, const void* qkv, const float* key_mask, float* scores,
-                           int B, int T) const {
-  p.scores_prim.execute(dnnl_context().stream, {{DNNL_ARG_SRC, wrap(q_md(B, T), part(qkv, 0))},
-                                                {DNNL_ARG_WEIGHTS, wrap(kt_md(B, T), part(qkv, 1))},
-                                                {DNNL_ARG_DST, wrap(probs_md(B, T), scores)},
-                                                {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-                                                 wrap(p.mask_md, key_mask)}});
+void Attention::run_scores(Prims& p, const void* qkv, const float* key_mask, float* scores, int B,
+                           int T) const {
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, wrap(q_md(B, T), part(qkv, 0))},
+                                             {DNNL_ARG_WEIGHTS, wrap(kt_md(B, T), part(qkv, 1))},
+                                             {DNNL_ARG_DST, wrap(probs_md(B, T), scores)}};
+  if (key_mask)
+    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, wrap(p.mask_md, key_mask));
+  scores_prim(p, B, T, key_mask != nullptr).execute(dnnl_context().stream, args);
 }
 
 void Attention::run_softmax(const Prims& p, const float* scores, void* probs, int B, int T) const {

@@ -26,7 +26,8 @@ class Attention {
  public:
   Attention(int channels, int heads, bool bf16 = false)
       : C_(channels), NH_(heads), hd_(channels / heads), bf16_(bf16) {}
-  // qkv: (B, T, 3C); key_mask: (B, T) additive (0 or kMaskedScore); probs: (B, NH, T, T)
+  // qkv: (B, T, 3C); key_mask: (B, T) additive (0 or kMaskedScore), or nullptr when no
+  // position is padding (the product then skips its mask post-op); probs: (B, NH, T, T)
   // fp32, written (the softmax output in fp32 mode, its input in bf16); ctx: (B, T, C).
   // qkv and ctx are float, or uint16 bf16 in bf16 mode.
   void forward(const void* qkv, const float* key_mask, float* probs, void* ctx, int B, int T) const;
@@ -46,18 +47,20 @@ class Attention {
 
  private:
   struct Prims {
-    dnnl::memory::desc mask_md;    // (B, 1, 1, T)
-    dnnl::matmul scores_prim;      // q · kᵀ, scaled, plus mask
-    dnnl::primitive softmax_prim;  // in place (fp32), or fp32 scores to bf16 probabilities
-    dnnl::matmul context_prim;     // P · v
+    dnnl::memory::desc mask_md;       // (B, 1, 1, T)
+    dnnl::matmul scores_prim;         // q · kᵀ, scaled (built on first use)
+    dnnl::matmul masked_scores_prim;  // the same plus the key mask (built on first use)
+    dnnl::primitive softmax_prim;     // in place (fp32), or fp32 scores to bf16 probabilities
+    dnnl::matmul context_prim;        // P · v
   };
   Prims& prims(int B, int T) const;
+  const dnnl::matmul& scores_prim(Prims& p, int B, int T, bool masked) const;
   dt io_type() const { return bf16_ ? dt::bf16 : dt::f32; }
   // (B, NH, T, T) dense: the softmax output P·v reads (fp32, or bf16 in bf16 mode).
   dnnl::memory::desc normalized_md(int B, int T) const;
   const void* part(const void* qkv, int index) const;  // q, k or v (0, 1, 2) in qkv
   // The three steps, queued on the stream; the callers wait.
-  void run_scores(const Prims& p, const void* qkv, const float* key_mask, float* scores, int B,
+  void run_scores(Prims& p, const void* qkv, const float* key_mask, float* scores, int B,
                   int T) const;
   void run_softmax(const Prims& p, const float* scores, void* probs, int B, int T) const;
   void run_context(const Prims& p, const void* probs, const void* qkv, void* ctx, int B,

@@ -85,7 +85,7 @@ void TrainingEncoder::fit(int B, int T, int N) {
     grow(l.x_mid, NC);
     grow(l.ln2_mean, N);
     grow(l.ln2_var, N);
-    grow(l.fc1_pre, NF);
+    grow(l.fc1_dgelu, NF);
     if (bf16_) {  // the linear inputs are kept in bf16 only
       grow(l.ln1_bf16, NC);
       grow(l.ctx_bf16, NC);
@@ -225,7 +225,8 @@ void TrainingEncoder::forward(const float* parameters,
     qkv_.forward(operand(ln1, l.ln1_bf16, NC), lw.qkv, w.qkv_b,
                  no_padding_ ? l.qkv.data() : dqkv_.data(), N);
     if (!no_padding_) scatter(dqkv_.data(), l.qkv.data(), 3 * C);
-    attention_.scores_softmax(l.qkv.data(), key_mask_.data(), l.probs.data(), B, T);
+    attention_.scores_softmax(l.qkv.data(), no_padding_ ? nullptr : key_mask_.data(),
+                              l.probs.data(), B, T);
     const float* used = l.probs.data();
     if (dropout_.attention > 0) {
       dropout_forward(l.probs.data(), l.probs_used.data(), l.probs_mask.data(),
@@ -243,10 +244,15 @@ void TrainingEncoder::forward(const float* parameters,
     float* ln2 = linear_input(l.ln2);
     layernorm_.forward_training(l.x_mid.data(), w.ln2_w, w.ln2_b, ln2, l.ln2_mean.data(),
                                 l.ln2_var.data(), N);
-    fc1_.forward(operand(ln2, l.ln2_bf16, NC), lw.fc1, w.fc1_b, l.fc1_pre.data(), N);
-    float* fc1_act = linear_input(l.fc1_act);
-    gelu_.forward(l.fc1_pre.data(), fc1_act, NF);
-    fc2_.forward(operand(fc1_act, l.fc1_act_bf16, NF), lw.fc2, w.fc2_b, dbranch_.data(), N);
+    // GELU in place on fc1's output (fp32), or from staging straight to its bf16 copy.
+    float* fc1_out = linear_input(l.fc1_act);
+    fc1_.forward(operand(ln2, l.ln2_bf16, NC), lw.fc1, w.fc1_b, fc1_out, N);
+    if (bf16_)
+      gelu_forward(fc1_out, l.fc1_act_bf16.data(), l.fc1_dgelu.data(), NF);
+    else
+      gelu_forward(fc1_out, fc1_out, l.fc1_dgelu.data(), NF);
+    fc2_.forward(bf16_ ? static_cast<const void*>(l.fc1_act_bf16.data()) : fc1_out, lw.fc2, w.fc2_b,
+                 dbranch_.data(), N);
     float* x_out = li + 1 < config_.layers ? layers_[li + 1].x_in.data() : x_final_.data();
     add_branch(l.x_mid.data(), dbranch_.data(), l.ffn_mask.data(), x_out, NC,
                site_seed(dropout_seed, li, 3));
@@ -299,7 +305,7 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
       dbranch = dbranch_.data();
     }
     fc2_backward_.backward(in.fc2, lw.fc2, dbranch, dwide_.data(), false, gw.fc2_w, gw.fc2_b, N);
-    gelu_.backward(l.fc1_pre.data(), dwide_.data(), dwide_.data(), NF);
+    gelu_backward(l.fc1_dgelu.data(), dwide_.data(), dwide_.data(), NF);
     fc1_backward_.backward(in.fc1, lw.fc1, dwide_.data(), dnarrow_.data(), false, gw.fc1_w,
                            gw.fc1_b, N);
     layernorm_backward_.backward(l.x_mid.data(), w.ln2_w, w.ln2_b, l.ln2_mean.data(),

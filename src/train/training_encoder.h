@@ -2,8 +2,8 @@
 // exactly the activations the backward needs; the backward ADDS every parameter
 // gradient into a gradient arena laid out like the parameters (parameters.h).
 // Layer by layer the math is that of encoder_forward.h; here GELU is not fused
-// (its input is kept), residual branches may be dropped out, and LayerNorm saves
-// its statistics.
+// (its derivative is kept, train/gelu.h), residual branches may be dropped out,
+// and LayerNorm saves its statistics.
 //
 // Rows are PACKED: the N real tokens of the batch, sentence after sentence, with
 // no padding. Every per-token layer (LayerNorm, linear, GELU, dropout) runs on
@@ -16,7 +16,7 @@
 // Mixed precision (bf16): the four linear layers multiply in bf16 with fp32
 // accumulation, forward and backward: each step rounds the fp32 master weights
 // to bf16 once, each matmul input (LayerNorm outputs, attention context, GELU
-// output) is kept as a bf16 copy for the forward and the weight gradient, and
+// output) is kept as a bf16 copy only, for the forward and the weight gradient, and
 // the incoming gradient is rounded at each linear backward. Everything else
 // (LayerNorm, softmax and attention products, GELU, the residual stream, the
 // gradients and AdamW) stays fp32.
@@ -85,7 +85,7 @@ class TrainingEncoder {
     std::vector<float> attn_mask;               // (N, C) residual dropout mask, attention branch
     std::vector<float> x_mid;                   // (N, C) stream after the attention branch
     std::vector<float> ln2, ln2_mean, ln2_var;  // (N, C), (N), (N)
-    std::vector<float> fc1_pre;                 // (N, F) before GELU
+    std::vector<float> fc1_dgelu;               // (N, F) GELU's derivative at fc1's output
     std::vector<float> fc1_act;                 // (N, F) after GELU
     std::vector<float> ffn_mask;                // (N, C) residual dropout mask, FFN branch
     // bf16 mode: the bf16 copies the linear layers read, forward and backward.
@@ -112,7 +112,6 @@ class TrainingEncoder {
   LayerNormBackward layernorm_backward_;
   LinearBackward qkv_backward_, proj_backward_, fc1_backward_, fc2_backward_;
   AttentionBackward attention_backward_;
-  Gelu gelu_;
 
   // The last forward's shape and inputs.
   int B_ = 0, T_ = 0, N_ = 0;    // sentences, padded length, real tokens

@@ -162,6 +162,36 @@ TEST_CASE("bf16 attention stays within bf16 rounding of fp32 attention on the sa
       std::logic_error);
 }
 
+TEST_CASE("Attention without a key mask equals attention with an all-zero mask", "[layers]") {
+  const int C = 64, NH = 4, B = 3, T = 9;
+  auto qkv = random_vector(B * T * 3 * C, 13);
+  std::vector<std::uint16_t> qkv_bf16(qkv.size());
+  nn::to_bf16(qkv.data(), qkv_bf16.data(), qkv.size());
+  const std::vector<float> zeros(B * T, 0.0f);
+  std::vector<float> probs(B * NH * T * T), probs_masked(probs.size());
+  std::vector<float> ctx(B * T * C), ctx_masked(ctx.size());
+  // fp32; then the same Attention object with the mask, so both variants share its cache.
+  nn::Attention fp32(C, NH);
+  fp32.forward(qkv.data(), nullptr, probs.data(), ctx.data(), B, T);
+  fp32.forward(qkv.data(), zeros.data(), probs_masked.data(), ctx_masked.data(), B, T);
+  for (std::size_t i = 0; i < ctx.size(); ++i)
+    REQUIRE(ctx[i] == Approx(ctx_masked[i]).margin(1e-6));
+  for (std::size_t i = 0; i < probs.size(); ++i)
+    REQUIRE(probs[i] == Approx(probs_masked[i]).margin(1e-6));
+  // A real mask after the unmasked call still masks (the two primitives are distinct).
+  std::vector<float> mask(zeros);
+  mask[T - 1] = nn::kMaskedScore;  // sentence 0's last key
+  fp32.forward(qkv.data(), mask.data(), probs_masked.data(), ctx_masked.data(), B, T);
+  CHECK(probs_masked[T - 1] == 0.0f);
+  CHECK(probs[T - 1] > 0.0f);
+  // bf16: the same in bf16 mode.
+  std::vector<std::uint16_t> out(ctx.size()), out_masked(ctx.size());
+  nn::Attention bf16(C, NH, true);
+  bf16.forward(qkv_bf16.data(), zeros.data(), probs_masked.data(), out_masked.data(), B, T);
+  bf16.forward(qkv_bf16.data(), nullptr, probs.data(), out.data(), B, T);
+  CHECK(out == out_masked);
+}
+
 TEST_CASE("Pooling reads only real positions, and L2 normalisation gives unit rows", "[layers]") {
   const int B = 2, T = 4, C = 3;
   const int lengths[B] = {4, 2};

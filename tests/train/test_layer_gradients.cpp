@@ -34,6 +34,7 @@
 
 #include "gradcheck.h"
 #include "nn/attention.h"
+#include "nn/dnnl_context.h"
 #include "nn/embedding.h"
 #include "nn/layernorm.h"
 #include "nn/linear.h"
@@ -205,21 +206,52 @@ TEST_CASE("GELU backward matches finite differences", "[gradcheck][gelu]") {
   // rounding ≈ ulp(4)/2 / 2e-2 ≈ 1e-5.
   const auto o = options(1e-2, 1e-3, 1e-4);
   const int n = 64;
-  train::Gelu gelu;
   const auto x = uniform_vector(n, 21, -4.0f, 4.0f), r = uniform_vector(n, 22);
   auto loss_of = [&](const std::vector<float>& v) {
-    std::vector<float> y(n);
-    gelu.forward(v.data(), y.data(), n);
+    std::vector<float> y(n), dydx(n);
+    train::gelu_forward(v.data(), y.data(), dydx.data(), n);
     return weighted_sum(r, y.data());
   };
+  std::vector<float> y(n), dydx(n);
+  train::gelu_forward(x.data(), y.data(), dydx.data(), n);
   std::vector<float> dx(n, kGarbage);  // written, not added to
-  gelu.backward(x.data(), r.data(), dx.data(), n);
+  train::gelu_backward(dydx.data(), r.data(), dx.data(), n);
   expect_gradient("dx", loss_of, x, dx, o);
 
-  // The training encoder runs it in place (dx aliasing dy): same result.
-  std::vector<float> in_place = r;
-  gelu.backward(x.data(), in_place.data(), in_place.data(), n);
+  // The training encoder runs both in place (y aliasing x, dx aliasing dy): same results.
+  std::vector<float> in_place = r, y_in_place = x;
+  train::gelu_backward(dydx.data(), in_place.data(), in_place.data(), n);
   CHECK(in_place == dx);
+  train::gelu_forward(y_in_place.data(), y_in_place.data(), dydx.data(), n);
+  CHECK(y_in_place == y);
+}
+
+TEST_CASE("GELU forward is within 1e-6 of the exact erf form, and its bf16 output rounds it",
+          "[gelu]") {
+  // Large and odd: the threaded, vectorized path with tails; plus the extremes.
+  const std::int64_t n = 100003;
+  auto x = uniform_vector(n, 23, -12.0f, 12.0f);
+  const float specials[] = {0.0f,   -0.0f, 1e-30f, -1e-30f, 13.0f,
+                            -13.0f, 1e4f,  -1e4f,  40.0f,   -40.0f};
+  std::copy(std::begin(specials), std::end(specials), x.begin());
+  std::vector<float> y(n), dydx(n), dydx_bf16(n);
+  std::vector<std::uint16_t> y_bf16(n);
+  train::gelu_forward(x.data(), y.data(), dydx.data(), n);
+  train::gelu_forward(x.data(), y_bf16.data(), dydx_bf16.data(), n);
+  double worst_y = 0, worst_d = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double v = x[i], cdf = 0.5 * (1.0 + std::erf(v / std::sqrt(2.0)));
+    const double d = cdf + v * std::exp(-v * v / 2) / std::sqrt(2 * M_PI);
+    worst_y = std::max(worst_y, std::abs(y[i] - v * cdf) / (1.0 + std::abs(v)));
+    worst_d = std::max(worst_d, std::abs(dydx[i] - d));
+    REQUIRE(y_bf16[i] == nn::to_bf16(y[i]));
+    REQUIRE(dydx_bf16[i] == dydx[i]);
+  }
+  CHECK(worst_y < 1e-6);
+  CHECK(worst_d < 1e-6);
+  CHECK(y[0] == 0.0f);
+  CHECK(y[4] == 13.0f);  // Φ(13) rounds to 1
+  CHECK(y[5] == 0.0f);
 }
 
 // ---------------------------------------------------------------------------------------
