@@ -5,7 +5,7 @@
 //
 // bf16 (mixed-precision training): x and W arrive in bf16 (the forward's
 // operands), dy is rounded to bf16 here, and both products accumulate in fp32
-// into fp32 dx and dW; db is summed from the fp32 dy.
+// into fp32 dx and dW; db is summed from the fp32 dy, in the same pass that rounds it.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,7 @@ class LinearBackward {
   dnnl::memory::desc dy_md_, wt_md_, dx_md_, xt_md_, dw_md_;
   dnnl::matmul dx_prim_, dx_accumulate_prim_, dw_prim_;
   mutable std::vector<std::uint16_t> dy_bf16_;  // (M, out) bf16 only, grown as needed
+  mutable std::vector<float> block_sums_;       // (M / 256 rounded up, out) db's partial sums
 };
 
 }  // namespace sentemb::train
