@@ -1,14 +1,12 @@
 #include "nn/attention.h"
 
 #include <cmath>
-#include <stdexcept>
 #include <unordered_map>
 
 namespace sentemb::nn {
 
-dnnl::memory::desc Attention::q_md(int B, int T) const {
-  return dnnl::memory::desc({B, NH_, T, hd_}, io_type(),
-                            dims{std::int64_t(T) * 3 * C_, hd_, 3 * C_, 1});
+dnnl::memory::desc Attention::q_md(int B, int T, dt type) const {
+  return dnnl::memory::desc({B, NH_, T, hd_}, type, dims{std::int64_t(T) * 3 * C_, hd_, 3 * C_, 1});
 }
 dnnl::memory::desc Attention::kt_md(int B, int T) const {
   return dnnl::memory::desc({B, NH_, hd_, T}, io_type(),
@@ -69,7 +67,7 @@ const dnnl::matmul& Attention::scores_prim(Prims& p, int B, int T, bool masked) 
 }
 
 const void* Attention::part(const void* qkv, int index) const {
-  return static_cast<const char*>(qkv) + std::size_t(index) * C_ * (bf16_ ? 2 : 4);
+  return static_cast<const char*>(qkv) + std::size_t(index) * C_ * io_size();
 }
 
 void Attention::run_scores(Prims& p, const void* qkv, const float* key_mask, float* scores, int B,
@@ -112,17 +110,22 @@ void Attention::forward(const void* qkv, const float* key_mask, float* probs, vo
   dnnl_context().stream.wait();
 }
 
-void Attention::scores_softmax(const float* qkv, const float* key_mask, float* probs, int B,
+void Attention::scores_softmax(const void* qkv, const float* key_mask, float* probs, int B,
                                int T) const {
-  if (bf16_) throw std::logic_error("Attention::scores_softmax: fp32 only");
   auto& p = prims(B, T);
   run_scores(p, qkv, key_mask, probs, B, T);
-  run_softmax(p, probs, probs, B, T);
+  const dnnl::memory::desc rows_md({std::int64_t(B) * NH_ * T, T}, dt::f32, tag::ab);
+  if (bf16_ && !p.training_softmax_prim)  // forward's softmax writes bf16; training keeps fp32
+    p.training_softmax_prim = dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(
+        dnnl::softmax_forward::desc(dnnl::prop_kind::forward_training, rows_md, 1),
+        dnnl_context().engine));
+  const dnnl::primitive& softmax = bf16_ ? p.training_softmax_prim : p.softmax_prim;
+  softmax.execute(dnnl_context().stream,
+                  {{DNNL_ARG_SRC, wrap(rows_md, probs)}, {DNNL_ARG_DST, wrap(rows_md, probs)}});
   dnnl_context().stream.wait();
 }
 
-void Attention::context(const float* probs, const float* qkv, float* ctx, int B, int T) const {
-  if (bf16_) throw std::logic_error("Attention::context: fp32 only");
+void Attention::context(const void* probs, const void* qkv, void* ctx, int B, int T) const {
   run_context(prims(B, T), probs, qkv, ctx, B, T);
   dnnl_context().stream.wait();
 }

@@ -7,9 +7,9 @@
 // written through a strided view, so the heads need no transposes. Each batched
 // product is one oneDNN matmul; primitives are cached per (B, T).
 //
-// bf16 (inference only): qkv and ctx are bf16, both products multiply bf16 with
-// fp32 accumulation; the scores and the softmax are fp32, the softmax writing its
-// probabilities in bf16 for P · v.
+// bf16: qkv and ctx are bf16, both products multiply bf16 with fp32 accumulation;
+// the scores and the softmax are fp32, the softmax writing its probabilities in
+// bf16 for P · v (training: the caller rounds them, after its dropout).
 #pragma once
 
 #include <cstdint>
@@ -31,19 +31,26 @@ class Attention {
   // fp32, written (the softmax output in fp32 mode, its input in bf16); ctx: (B, T, C).
   // qkv and ctx are float, or uint16 bf16 in bf16 mode.
   void forward(const void* qkv, const float* key_mask, float* probs, void* ctx, int B, int T) const;
-  // The two halves of forward, for training (fp32 only; it drops out probabilities in
-  // between): probs = softmax(q·kᵀ/√hd + mask), and ctx = probs · v.
-  void scores_softmax(const float* qkv, const float* key_mask, float* probs, int B, int T) const;
-  void context(const float* probs, const float* qkv, float* ctx, int B, int T) const;
+  // The two halves of forward, for training (it drops out probabilities in between):
+  // probs = softmax(q·kᵀ/√hd + mask) in fp32, and ctx = probs · v with probs in the
+  // io type. In bf16 mode qkv, the probabilities given to context and ctx are bf16.
+  void scores_softmax(const void* qkv, const float* key_mask, float* probs, int B, int T) const;
+  void context(const void* probs, const void* qkv, void* ctx, int B, int T) const;
   int channels() const { return C_; }
   int heads() const { return NH_; }
 
-  // Views of the packed tensors, shared with the backward pass (fp32, or bf16 in bf16 mode).
-  dnnl::memory::desc q_md(int B, int T) const;      // (B, NH, T, hd) in qkv
-  dnnl::memory::desc kt_md(int B, int T) const;     // (B, NH, hd, T) in qkv + C: k transposed
-  dnnl::memory::desc v_md(int B, int T) const;      // (B, NH, T, hd) in qkv + 2C
-  dnnl::memory::desc ctx_md(int B, int T) const;    // (B, NH, T, hd) in ctx (B, T, C)
-  dnnl::memory::desc probs_md(int B, int T) const;  // (B, NH, T, T) dense
+  // Views of the packed tensors, shared with the backward pass, in the io type (fp32,
+  // or bf16 in bf16 mode) unless a type is given.
+  dnnl::memory::desc q_md(int B, int T) const { return q_md(B, T, io_type()); }
+  dnnl::memory::desc q_md(int B, int T, dt type) const;  // (B, NH, T, hd) in qkv
+  dnnl::memory::desc kt_md(int B, int T) const;          // (B, NH, hd, T) in qkv + C: k transposed
+  dnnl::memory::desc v_md(int B, int T) const;           // (B, NH, T, hd) in qkv + 2C
+  dnnl::memory::desc ctx_md(int B, int T) const;         // (B, NH, T, hd) in ctx (B, T, C)
+  dnnl::memory::desc probs_md(int B, int T) const;       // (B, NH, T, T) dense fp32
+  // (B, NH, T, T) dense in the io type: the probabilities P·v reads.
+  dnnl::memory::desc normalized_md(int B, int T) const;
+  dt io_type() const { return bf16_ ? dt::bf16 : dt::f32; }
+  std::size_t io_size() const { return bf16_ ? 2 : 4; }  // bytes per qkv or ctx value
 
  private:
   struct Prims {
@@ -51,13 +58,11 @@ class Attention {
     dnnl::matmul scores_prim;         // q · kᵀ, scaled (built on first use)
     dnnl::matmul masked_scores_prim;  // the same plus the key mask (built on first use)
     dnnl::primitive softmax_prim;     // in place (fp32), or fp32 scores to bf16 probabilities
-    dnnl::matmul context_prim;        // P · v
+    dnnl::softmax_forward training_softmax_prim;  // bf16 mode: fp32 in place (on first use)
+    dnnl::matmul context_prim;                    // P · v
   };
   Prims& prims(int B, int T) const;
   const dnnl::matmul& scores_prim(Prims& p, int B, int T, bool masked) const;
-  dt io_type() const { return bf16_ ? dt::bf16 : dt::f32; }
-  // (B, NH, T, T) dense: the softmax output P·v reads (fp32, or bf16 in bf16 mode).
-  dnnl::memory::desc normalized_md(int B, int T) const;
   const void* part(const void* qkv, int index) const;  // q, k or v (0, 1, 2) in qkv
   // The three steps, queued on the stream; the callers wait.
   void run_scores(Prims& p, const void* qkv, const float* key_mask, float* scores, int B,

@@ -6,8 +6,12 @@
 //   dq  = s · dS · k           dk = s · dSᵀ · q
 // Masked keys have P = 0, so they receive no gradient. q, k, v and their
 // gradients are strided views into qkv / dqkv (B, T, 3C): no transposes.
+//
+// bf16 (the attention in bf16 mode): qkv, Pd and dctx arrive in bf16, and dS is
+// rounded to bf16 here; the four products accumulate in fp32, dP, dS and dqkv are fp32.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "nn/attention.h"
@@ -17,11 +21,12 @@ namespace sentemb::train {
 class AttentionBackward {
  public:
   explicit AttentionBackward(const nn::Attention& attention) : attention_(attention) {}
-  // qkv: (B, T, 3C) forward input; probs: (B, NH, T, T) softmax output; used_probs: the
-  // probabilities that multiplied v (== probs without dropout); dropout_mask: (B, NH, T, T)
-  // or nullptr; dctx: (B, T, C). dqkv: (B, T, 3C), written.
-  void backward(const float* qkv, const float* probs, const float* used_probs,
-                const float* dropout_mask, const float* dctx, float* dqkv, int B, int T);
+  // qkv: (B, T, 3C) forward input; probs: (B, NH, T, T) fp32 softmax output; used_probs:
+  // the probabilities that multiplied v (== probs without dropout, fp32 mode); dropout_mask:
+  // (B, NH, T, T) or nullptr; dctx: (B, T, C). qkv, used_probs and dctx are in the
+  // attention's io type (fp32, or bf16). dqkv: (B, T, 3C) fp32, written.
+  void backward(const void* qkv, const float* probs, const void* used_probs,
+                const float* dropout_mask, const void* dctx, float* dqkv, int B, int T);
 
  private:
   struct Prims {
@@ -34,7 +39,8 @@ class AttentionBackward {
   Prims& prims(int B, int T);
   const nn::Attention& attention_;
   nn::ShapeCache<Prims> cache_;
-  std::vector<float> dprobs_, dscores_;  // (B, NH, T, T) scratch
+  std::vector<float> dprobs_, dscores_;      // (B, NH, T, T) scratch
+  std::vector<std::uint16_t> dscores_bf16_;  // (B, NH, T, T) bf16 mode: dS rounded
 };
 
 }  // namespace sentemb::train

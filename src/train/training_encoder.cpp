@@ -24,11 +24,11 @@ TrainingEncoder::TrainingEncoder(const ModelConfig& config, DropoutRates dropout
       dropout_(dropout),
       bf16_(bf16),
       layernorm_(config.dim, config.layernorm_eps),
-      qkv_(config.dim, 3 * config.dim, {.bf16 = bf16}),
+      qkv_(config.dim, 3 * config.dim, {.bf16 = bf16, .bf16_out = bf16}),
       proj_(config.dim, config.dim, {.bf16 = bf16}),
       fc1_(config.dim, config.ffn_dim, {.bf16 = bf16}),
       fc2_(config.ffn_dim, config.dim, {.bf16 = bf16}),
-      attention_(config.dim, config.heads),
+      attention_(config.dim, config.heads, bf16),
       layernorm_backward_(config.dim, config.layernorm_eps),
       qkv_backward_(config.dim, 3 * config.dim, bf16),
       proj_backward_(config.dim, config.dim, bf16),
@@ -72,12 +72,8 @@ void TrainingEncoder::fit(int B, int T, int N) {
     grow(l.x_in, NC);
     grow(l.ln1_mean, N);
     grow(l.ln1_var, N);
-    grow(l.qkv, BT * 3 * C);
     grow(l.probs, P);
-    if (dropout_.attention > 0) {
-      grow(l.probs_used, P);
-      grow(l.probs_mask, P);
-    }
+    if (dropout_.attention > 0) grow(l.probs_mask, P);
     if (dropout_.residual > 0) {
       grow(l.attn_mask, NC);
       grow(l.ffn_mask, NC);
@@ -86,19 +82,27 @@ void TrainingEncoder::fit(int B, int T, int N) {
     grow(l.ln2_mean, N);
     grow(l.ln2_var, N);
     grow(l.fc1_dgelu, NF);
-    if (bf16_) {  // the linear inputs are kept in bf16 only
+    if (bf16_) {  // the linear and attention inputs are kept in bf16 only
+      grow(l.qkv_bf16, BT * 3 * C);
+      grow(l.probs_bf16, P);
       grow(l.ln1_bf16, NC);
       grow(l.ctx_bf16, NC);
       grow(l.ln2_bf16, NC);
       grow(l.fc1_act_bf16, NF);
     } else {
+      grow(l.qkv, BT * 3 * C);
+      if (dropout_.attention > 0) grow(l.probs_used, P);
       grow(l.ln1, NC);
       grow(l.ctx, NC);
       grow(l.ln2, NC);
       grow(l.fc1_act, NF);
     }
   }
-  if (bf16_) grow(staging_, std::max(NC, NF));
+  if (bf16_) {
+    grow(staging_, std::max(NC, NF));
+    grow(dctx_bf16_, BT * C);
+    if (dropout_.attention > 0) grow(probs_staging_, P);
+  }
   grow(x_final_, NC);
   grow(lnf_, NC);
   grow(lnf_mean_, N);
@@ -117,21 +121,27 @@ void TrainingEncoder::fit(int B, int T, int N) {
     grow(padded_, BT * C);
     grow(lnf_padded_, BT * C);
     grow(dqkv_, NC * 3);
+    if (bf16_) {
+      grow(packed_bf16_, NC * 3);
+      grow(padded_bf16_, BT * C);
+    }
   }
 }
 
-// One sequence per iteration, in parallel: the copies move (N, 3C) floats per layer.
-void TrainingEncoder::scatter(const float* packed, float* padded, int width) const {
+// One sequence per iteration, in parallel: the copies move (N, 3C) values per layer.
+template <class V>
+void TrainingEncoder::scatter(const V* packed, V* padded, int width) const {
 #pragma omp parallel for schedule(static)
   for (int b = 0; b < B_; ++b) {
     const std::int64_t real = std::int64_t(lengths_[b]) * width, row = std::int64_t(T_) * width;
-    float* dst = padded + b * row;
+    V* dst = padded + b * row;
     std::copy_n(packed + std::int64_t(offsets_[b]) * width, real, dst);
-    std::fill(dst + real, dst + row, 0.0f);
+    std::fill(dst + real, dst + row, V{0});
   }
 }
 
-void TrainingEncoder::gather(const float* padded, float* packed, int width) const {
+template <class V>
+void TrainingEncoder::gather(const V* padded, V* packed, int width) const {
 #pragma omp parallel for schedule(static)
   for (int b = 0; b < B_; ++b)
     std::copy_n(padded + std::int64_t(b) * T_ * width, std::int64_t(lengths_[b]) * width,
@@ -221,23 +231,41 @@ void TrainingEncoder::forward(const float* parameters,
     float* ln1 = linear_input(l.ln1);
     layernorm_.forward_training(l.x_in.data(), w.ln1_w, w.ln1_b, ln1, l.ln1_mean.data(),
                                 l.ln1_var.data(), N);
-    // qkv (N, 3C) packed, in scratch, then scattered to the padded layout attention reads.
-    qkv_.forward(operand(ln1, l.ln1_bf16, NC), lw.qkv, w.qkv_b,
-                 no_padding_ ? l.qkv.data() : dqkv_.data(), N);
-    if (!no_padding_) scatter(dqkv_.data(), l.qkv.data(), 3 * C);
-    attention_.scores_softmax(l.qkv.data(), no_padding_ ? nullptr : key_mask_.data(),
-                              l.probs.data(), B, T);
+    // qkv (N, 3C) packed, in scratch, then scattered to the padded layout attention reads
+    // (bf16 mode: written in bf16, as the attention products read it).
+    const void* qkv = bf16_ ? static_cast<const void*>(l.qkv_bf16.data()) : l.qkv.data();
+    const void* ln1_operand = operand(ln1, l.ln1_bf16, NC);
+    if (no_padding_) {
+      qkv_.forward(ln1_operand, lw.qkv, w.qkv_b, const_cast<void*>(qkv), N);
+    } else if (bf16_) {
+      qkv_.forward(ln1_operand, lw.qkv, w.qkv_b, packed_bf16_.data(), N);
+      scatter(packed_bf16_.data(), l.qkv_bf16.data(), 3 * C);
+    } else {
+      qkv_.forward(ln1_operand, lw.qkv, w.qkv_b, dqkv_.data(), N);
+      scatter(dqkv_.data(), l.qkv.data(), 3 * C);
+    }
+    attention_.scores_softmax(qkv, no_padding_ ? nullptr : key_mask_.data(), l.probs.data(), B, T);
+    // The probabilities that multiply v: dropped out, and in bf16 mode rounded.
+    const std::int64_t P = std::int64_t(B) * config_.heads * T * T;
     const float* used = l.probs.data();
     if (dropout_.attention > 0) {
-      dropout_forward(l.probs.data(), l.probs_used.data(), l.probs_mask.data(),
-                      std::int64_t(B) * config_.heads * T * T, dropout_.attention,
+      float* dropped = bf16_ ? probs_staging_.data() : l.probs_used.data();
+      dropout_forward(l.probs.data(), dropped, l.probs_mask.data(), P, dropout_.attention,
                       site_seed(dropout_seed, li, 1));
-      used = l.probs_used.data();
+      used = dropped;
     }
-    float* ctx = linear_input(l.ctx);
-    attention_.context(used, l.qkv.data(), no_padding_ ? ctx : padded_.data(), B, T);
-    if (!no_padding_) gather(padded_.data(), ctx, C);
-    proj_.forward(operand(ctx, l.ctx_bf16, NC), lw.proj, w.proj_b, dbranch_.data(), N);
+    if (bf16_) {
+      nn::to_bf16(used, l.probs_bf16.data(), P);
+      // ctx straight into its bf16 copy, proj's input.
+      attention_.context(l.probs_bf16.data(), qkv,
+                         no_padding_ ? l.ctx_bf16.data() : padded_bf16_.data(), B, T);
+      if (!no_padding_) gather(padded_bf16_.data(), l.ctx_bf16.data(), C);
+      proj_.forward(l.ctx_bf16.data(), lw.proj, w.proj_b, dbranch_.data(), N);
+    } else {
+      attention_.context(used, qkv, no_padding_ ? l.ctx.data() : padded_.data(), B, T);
+      if (!no_padding_) gather(padded_.data(), l.ctx.data(), C);
+      proj_.forward(l.ctx.data(), lw.proj, w.proj_b, dbranch_.data(), N);
+    }
     add_branch(l.x_in.data(), dbranch_.data(), l.attn_mask.data(), l.x_mid.data(), NC,
                site_seed(dropout_seed, li, 2));
     // x_out = x_mid + drop(GELU(LN2(x_mid) · W1 + b1) · W2 + b2)
@@ -319,12 +347,24 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
     }
     proj_backward_.backward(in.proj, lw.proj, dbranch, dnarrow_.data(), false, gw.proj_w, gw.proj_b,
                             N);
+    // dctx (N, C) in dnarrow_, to the padded layout (and in bf16 mode rounded).
+    const void* dctx = dnarrow_.data();
+    if (!no_padding_) {
+      scatter(dnarrow_.data(), padded_.data(), C);
+      dctx = padded_.data();
+    }
+    if (bf16_) {
+      nn::to_bf16(static_cast<const float*>(dctx), dctx_bf16_.data(), std::int64_t(B) * T * C);
+      dctx = dctx_bf16_.data();
+    }
     const bool attn_dropout = dropout_.attention > 0;
-    if (!no_padding_) scatter(dnarrow_.data(), padded_.data(), C);
-    attention_backward_.backward(
-        l.qkv.data(), l.probs.data(), attn_dropout ? l.probs_used.data() : l.probs.data(),
-        attn_dropout ? l.probs_mask.data() : nullptr,
-        no_padding_ ? dnarrow_.data() : padded_.data(), dqkv_padded_.data(), B, T);
+    const void* qkv = bf16_ ? static_cast<const void*>(l.qkv_bf16.data()) : l.qkv.data();
+    const void* used = bf16_          ? static_cast<const void*>(l.probs_bf16.data())
+                       : attn_dropout ? l.probs_used.data()
+                                      : l.probs.data();
+    attention_backward_.backward(qkv, l.probs.data(), used,
+                                 attn_dropout ? l.probs_mask.data() : nullptr, dctx,
+                                 dqkv_padded_.data(), B, T);
     if (!no_padding_) gather(dqkv_padded_.data(), dqkv_.data(), 3 * C);
     qkv_backward_.backward(in.qkv, lw.qkv, no_padding_ ? dqkv_padded_.data() : dqkv_.data(),
                            dnarrow_.data(), false, gw.qkv_w, gw.qkv_b, N);

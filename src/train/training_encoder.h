@@ -13,13 +13,14 @@
 // When a batch has no padding (all sentences of one length) the two layouts are
 // the same and the copies are skipped.
 //
-// Mixed precision (bf16): the four linear layers multiply in bf16 with fp32
-// accumulation, forward and backward: each step rounds the fp32 master weights
-// to bf16 once, each matmul input (LayerNorm outputs, attention context, GELU
-// output) is kept as a bf16 copy only, for the forward and the weight gradient, and
-// the incoming gradient is rounded at each linear backward. Everything else
-// (LayerNorm, softmax and attention products, GELU, the residual stream, the
-// gradients and AdamW) stays fp32.
+// Mixed precision (bf16): the four linear layers and the six attention products
+// multiply in bf16 with fp32 accumulation, forward and backward. Each step rounds
+// the fp32 master weights to bf16 once; each matmul input (LayerNorm outputs, qkv,
+// the probabilities that multiply v, the attention context, GELU output) is kept
+// as a bf16 copy only, for the forward and the backward; incoming gradients (of a
+// linear layer's output, of the context, of the scores) are rounded before their
+// products. Everything else (LayerNorm, the scores and softmax, GELU, the residual
+// stream, the gradients and AdamW) stays fp32.
 #pragma once
 
 #include <cstdint>
@@ -70,8 +71,10 @@ class TrainingEncoder {
   const void* operand(const float* x, std::vector<std::uint16_t>& copy, std::int64_t n) const;
 
   // Packed rows (N, W) <-> padded (B, T, W); scatter zeroes the padding.
-  void scatter(const float* packed, float* padded, int width) const;
-  void gather(const float* padded, float* packed, int width) const;
+  template <class V>
+  void scatter(const V* packed, V* padded, int width) const;
+  template <class V>
+  void gather(const V* padded, V* packed, int width) const;
 
   struct Layer {  // saved activations of one block; N packed rows (capacity: the largest
                   // batch so far). ln1, ctx, ln2 and fc1_act: fp32 mode only.
@@ -88,7 +91,10 @@ class TrainingEncoder {
     std::vector<float> fc1_dgelu;               // (N, F) GELU's derivative at fc1's output
     std::vector<float> fc1_act;                 // (N, F) after GELU
     std::vector<float> ffn_mask;                // (N, C) residual dropout mask, FFN branch
-    // bf16 mode: the bf16 copies the linear layers read, forward and backward.
+    // bf16 mode: the bf16 copies the linear layers and attention products read, forward
+    // and backward (qkv and probs_used: fp32 mode only).
+    std::vector<std::uint16_t> qkv_bf16;                      // (B, T, 3C) padded
+    std::vector<std::uint16_t> probs_bf16;                    // (B, NH, T, T) what multiplied v
     std::vector<std::uint16_t> ln1_bf16, ctx_bf16, ln2_bf16;  // (N, C) each
     std::vector<std::uint16_t> fc1_act_bf16;                  // (N, F)
     std::vector<std::uint16_t> qkv_w, proj_w, fc1_w, fc2_w;   // (C, 3C), (C, C), (C, F), (F, C)
@@ -124,6 +130,10 @@ class TrainingEncoder {
   std::vector<float> emb_mask_;  // (N, C) embedding dropout mask
   std::vector<float> padded_;    // (B, T, C) scratch for scatter / gather
   std::vector<float> staging_;   // (N, max(C, F)) bf16 mode: fp32 linear inputs before rounding
+  std::vector<float> probs_staging_;        // (B, NH, T, T) bf16 mode: dropped out, unrounded
+  std::vector<std::uint16_t> packed_bf16_;  // (N, 3C) bf16 mode, padded batches: qkv packed
+  std::vector<std::uint16_t> padded_bf16_;  // (B, T, C) bf16 mode, padded batches: ctx padded
+  std::vector<std::uint16_t> dctx_bf16_;    // (B, T, C) bf16 mode: dctx rounded
   std::vector<Layer> layers_;
   std::vector<float> x_final_;                   // (N, C) stream after the last block
   std::vector<float> lnf_, lnf_mean_, lnf_var_;  // (N, C), (N), (N)

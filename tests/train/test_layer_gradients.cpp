@@ -332,6 +332,66 @@ TEST_CASE("Attention backward (dqkv) matches finite differences, key mask and dr
   }
 }
 
+// bf16 mode: the same backward with bf16 qkv, probabilities and dctx (and dS rounded
+// inside), against the fp32 backward on the same rounded inputs.
+TEST_CASE("bf16 attention backward stays within bf16 rounding of the fp32 backward",
+          "[gradcheck][attention][bf16]") {
+  const int B = 3, T = 6, C = 16, NH = 2;
+  const int lengths[B] = {6, 4, 1};
+  const std::int64_t P = std::int64_t(B) * NH * T * T;
+  auto to_bf16_vector = [](const std::vector<float>& v) {
+    std::vector<std::uint16_t> out(v.size());
+    nn::to_bf16(v.data(), out.data(), v.size());
+    return out;
+  };
+  auto widen = [](const std::vector<std::uint16_t>& v) {
+    std::vector<float> out(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::uint32_t bits = std::uint32_t(v[i]) << 16;
+      __builtin_memcpy(&out[i], &bits, 4);
+    }
+    return out;
+  };
+  const auto qkv_bf16 = to_bf16_vector(uniform_vector(std::size_t(B) * T * 3 * C, 91, -1.5f, 1.5f));
+  const auto dctx_bf16 = to_bf16_vector(uniform_vector(std::size_t(B) * T * C, 92));
+  const auto qkv = widen(qkv_bf16), dctx = widen(dctx_bf16);
+  std::vector<float> key_mask(B * T);
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < T; ++t) key_mask[b * T + t] = t < lengths[b] ? 0.0f : nn::kMaskedScore;
+
+  nn::Attention fp32(C, NH), bf16(C, NH, true);
+  train::AttentionBackward fp32_backward(fp32), bf16_backward(bf16);
+  std::vector<float> probs(P), mask(P), used(P);
+  bf16.scores_softmax(qkv_bf16.data(), key_mask.data(), probs.data(), B, T);
+  train::dropout_forward(probs.data(), used.data(), mask.data(), P, 0.2f, 93);
+  const auto used_bf16 = to_bf16_vector(used);
+  const auto used_rounded = widen(used_bf16);
+
+  std::vector<float> expected(qkv.size(), kGarbage), got(qkv.size(), kGarbage);
+  fp32_backward.backward(qkv.data(), probs.data(), used_rounded.data(), mask.data(), dctx.data(),
+                         expected.data(), B, T);
+  bf16_backward.backward(qkv_bf16.data(), probs.data(), used_bf16.data(), mask.data(),
+                         dctx_bf16.data(), got.data(), B, T);
+  double err2 = 0, ref2 = 0;
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < T; ++t)
+      for (int c = 0; c < 3 * C; ++c) {
+        const std::size_t i = (std::size_t(b) * T + t) * 3 * C + c;
+        if (t >= lengths[b] && c >= C) {  // padded keys: no gradient to k and v
+          INFO("b " << b << " t " << t << " column " << c);
+          CHECK(got[i] == 0.0f);
+        }
+        if (t >= lengths[b]) continue;  // padded query rows are never read
+        err2 += (got[i] - expected[i]) * double(got[i] - expected[i]);
+        ref2 += double(expected[i]) * expected[i];
+      }
+  // Only dS is rounded beyond the fp32 run's inputs: about 2^-9 relative per value.
+  const double relative = std::sqrt(err2 / ref2);
+  INFO("relative L2 error " << relative);
+  CHECK(relative < 0.01);
+  CHECK(relative > 0.0);  // it really ran in bf16
+}
+
 // ---------------------------------------------------------------------------------------
 // L2 normalisation of rows: y = x / ||x||.
 TEST_CASE("l2_normalize backward matches finite differences", "[gradcheck][pooling]") {
