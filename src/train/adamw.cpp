@@ -54,7 +54,7 @@ bool AdamW::decays(std::size_t i) const {
 namespace {
 
 struct AdamWCoefficients {
-  float beta1, beta2, eps, decay, lr, correction1, correction2;
+  float beta1, beta2, eps, decay, lr, correction1, correction2, grad_scale;
 };
 
 SENTEMB_SIMD_CLONES
@@ -62,7 +62,7 @@ void adamw_range(float* params, const float* grads, float* m, float* v, std::int
                  AdamWCoefficients k) {
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) {
-    const float g = grads[i];
+    const float g = grads[i] * k.grad_scale;  // exact for a scale of 1
     const float mi = k.beta1 * m[i] + (1.0f - k.beta1) * g;
     const float vi = k.beta2 * v[i] + (1.0f - k.beta2) * g * g;
     m[i] = mi;
@@ -91,9 +91,10 @@ void scale_range(float* x, std::int64_t n, float factor) {
 
 }  // namespace
 
-void AdamW::step(float* params, const float* grads, float lr) {
+void AdamW::step(float* params, const float* grads, float lr, float grad_scale) {
   ++step_;
-  AdamWCoefficients k{options_.beta1, options_.beta2, options_.eps, 0.0f, lr, 0.0f, 0.0f};
+  AdamWCoefficients k{options_.beta1, options_.beta2, options_.eps, 0.0f, lr,
+                      0.0f,           0.0f,           grad_scale};
   // Bias corrections 1 - beta^t, in double (beta2^t stays far from 1 for long).
   k.correction1 = static_cast<float>(1.0 - std::pow(double(k.beta1), double(step_)));
   k.correction2 = static_cast<float>(1.0 - std::pow(double(k.beta2), double(step_)));
@@ -144,9 +145,14 @@ float clip_grad_norm(float* grads, std::size_t n, float max_norm) {
   return static_cast<float>(norm);
 }
 
+float clip_factor(float max_norm, double norm) {
+  if (!(max_norm > 0 && std::isfinite(norm) && norm > max_norm)) return 1.0f;
+  return static_cast<float>(max_norm / norm);
+}
+
 void clip_grad_norm(float* grads, std::size_t n, float max_norm, double norm) {
-  if (!(max_norm > 0 && std::isfinite(norm) && norm > max_norm)) return;
-  const float factor = static_cast<float>(max_norm / norm);
+  const float factor = clip_factor(max_norm, norm);
+  if (factor == 1.0f) return;
   nn::parallel_ranges(static_cast<std::int64_t>(n), 1 << 16,
                       [&](std::int64_t begin, std::int64_t end) {
                         scale_range(grads + begin, end - begin, factor);

@@ -388,7 +388,6 @@ TrainResult run_training(const TrainOptions& o,
           fmt::format("the gradient became non-finite at step {}; training "
                       "stopped. The last good checkpoint is kept in {}.",
                       step + 1, checkpoint_path.empty() ? "(none)" : checkpoint_path));
-    clip_grad_norm(grads.data(), n, o.clip, norm);
     // With a time limit, the schedule runs on whichever comes first: steps or time,
     // so a run cut by --max-minutes still finishes its decay.
     std::int64_t schedule_step = step;
@@ -396,7 +395,7 @@ TrainResult run_training(const TrainOptions& o,
       schedule_step = std::max<std::int64_t>(
           step, static_cast<std::int64_t>(elapsed() / (o.max_minutes * 60) * total_steps));
     const float lr = schedule.lr_at(std::min(schedule_step, total_steps - 1));
-    adam.step(model.parameters.data(), grads.data(), lr);
+    adam.step(model.parameters.data(), grads.data(), lr, clip_factor(o.clip, norm));  // clipped
     if (!ema.empty()) {
       // Early on the average would be dominated by the initialisation: ramp the decay up.
       const float decay = std::min(o.ema, (1.0f + step) / (10.0f + step));

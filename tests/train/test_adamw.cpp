@@ -206,3 +206,30 @@ TEST_CASE("lr schedule rejects bad options", "[adamw][lr]") {
   CHECK(to_string(LrDecay::kLinear) == "linear");
   CHECK_THROWS_AS(lr_decay_from_string("step"), UsageError);
 }
+
+TEST_CASE("step with clip_factor equals clip_grad_norm then step, bit for bit", "[adamw]") {
+  // Large and odd: the threaded, vectorized update with tails; two decay segments.
+  const std::size_t n = 300007;
+  AdamWOptions options;
+  std::vector<float> p(n), g(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    p[i] = std::sin(0.37f * float(i));
+    g[i] = std::cos(0.11f * float(i)) * (i % 5 == 0 ? 10.0f : 0.1f);
+  }
+  AdamW fused(n, options, {{1000, 200000}}), separate(n, options, {{1000, 200000}});
+  std::vector<float> p_fused = p, p_separate = p;
+  for (int step = 0; step < 3; ++step) {
+    std::vector<float> g_separate = g;
+    const double norm = grad_norm(g.data(), n);
+    const float factor = clip_factor(1.0f, norm);
+    CHECK(factor == Approx(1.0 / norm));
+    fused.step(p_fused.data(), g.data(), 0.01f, factor);
+    clip_grad_norm(g_separate.data(), n, 1.0f, norm);
+    separate.step(p_separate.data(), g_separate.data(), 0.01f);
+    CHECK(p_fused == p_separate);
+    CHECK(fused.m() == separate.m());
+    CHECK(fused.v() == separate.v());
+  }
+  CHECK(clip_factor(10.0f, 5.0) == 1.0f);  // below the limit: no scaling
+  CHECK(clip_factor(0.0f, 50.0) == 1.0f);  // clipping off
+}

@@ -73,8 +73,7 @@ int run_train(const Flags& flags) {
     const double t4 = now_seconds();
     const double norm = grad_norm(grads.data(), n);
     if (!std::isfinite(norm)) throw std::runtime_error("non-finite gradient");
-    clip_grad_norm(grads.data(), n, 1.0f, norm);
-    adam.step(model.parameters.data(), grads.data(), 1e-4f);
+    adam.step(model.parameters.data(), grads.data(), 1e-4f, clip_factor(1.0f, norm));  // clipped
     const double t5 = now_seconds();
     phase[0] += t1 - t0;
     phase[1] += t2 - t1;

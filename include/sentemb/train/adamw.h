@@ -45,7 +45,10 @@ class AdamW {
 
   // One update of params (n) with gradients grads (n) at learning rate lr; increments
   // the step count first (the first update is t = 1).
-  void step(float* params, const float* grads, float lr);
+  // grad_scale multiplies the gradients as they are read: clip_factor() folds global-norm
+  // clipping into the update, bitwise as clip_grad_norm() then step() but without the
+  // extra pass over the gradients.
+  void step(float* params, const float* grads, float lr, float grad_scale = 1.0f);
 
   std::size_t size() const { return n_; }
   const AdamWOptions& options() const { return options_; }
@@ -84,6 +87,8 @@ double grad_norm(const float* grads, std::size_t n);
 float clip_grad_norm(float* grads, std::size_t n, float max_norm);
 // The same with the norm already known (from grad_norm): no second pass to measure it.
 void clip_grad_norm(float* grads, std::size_t n, float max_norm, double norm);
+// The factor clip_grad_norm scales by: max_norm / norm above the limit, else 1.
+float clip_factor(float max_norm, double norm);
 
 // True when no element of x (n) is NaN or infinite.
 bool all_finite(const float* x, std::size_t n);
