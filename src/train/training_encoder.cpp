@@ -159,6 +159,10 @@ const void* TrainingEncoder::operand(const float* x, std::vector<std::uint16_t>&
   return copy.data();
 }
 
+void* TrainingEncoder::attention_input(Layer& l) const {
+  return bf16_ ? static_cast<void*>(l.qkv_bf16.data()) : l.qkv.data();
+}
+
 TrainingEncoder::LinearOperands TrainingEncoder::linear_inputs(const Layer& l) const {
   if (bf16_)
     return {l.ln1_bf16.data(), l.ctx_bf16.data(), l.ln2_bf16.data(), l.fc1_act_bf16.data()};
@@ -233,10 +237,10 @@ void TrainingEncoder::forward(const float* parameters,
                                 l.ln1_var.data(), N);
     // qkv (N, 3C) packed, in scratch, then scattered to the padded layout attention reads
     // (bf16 mode: written in bf16, as the attention products read it).
-    const void* qkv = bf16_ ? static_cast<const void*>(l.qkv_bf16.data()) : l.qkv.data();
+    void* qkv = attention_input(l);
     const void* ln1_operand = operand(ln1, l.ln1_bf16, NC);
     if (no_padding_) {
-      qkv_.forward(ln1_operand, lw.qkv, w.qkv_b, const_cast<void*>(qkv), N);
+      qkv_.forward(ln1_operand, lw.qkv, w.qkv_b, qkv, N);
     } else if (bf16_) {
       qkv_.forward(ln1_operand, lw.qkv, w.qkv_b, packed_bf16_.data(), N);
       scatter(packed_bf16_.data(), l.qkv_bf16.data(), 3 * C);
@@ -358,7 +362,7 @@ void TrainingEncoder::backward(const float* parameters, const float* dout, float
       dctx = dctx_bf16_.data();
     }
     const bool attn_dropout = dropout_.attention > 0;
-    const void* qkv = bf16_ ? static_cast<const void*>(l.qkv_bf16.data()) : l.qkv.data();
+    const void* qkv = attention_input(l);
     const void* used = bf16_          ? static_cast<const void*>(l.probs_bf16.data())
                        : attn_dropout ? l.probs_used.data()
                                       : l.probs.data();

@@ -103,6 +103,8 @@ class TrainingEncoder {
   struct LinearOperands {  // one operand of each of a block's four linear layers
     const void *qkv, *proj, *fc1, *fc2;
   };
+  // Layer l's padded qkv, as attention reads it: fp32, or bf16 in bf16 mode.
+  void* attention_input(Layer& l) const;
   // What the last forward fed the linear layers as x: layer l's fp32 activations, or
   // (bf16) their bf16 copies.
   LinearOperands linear_inputs(const Layer& l) const;
