@@ -8,7 +8,8 @@ namespace sentemb::train {
 namespace {
 
 // e^x for -87 <= x <= 0: x = n·ln2 + r with |r| <= ln2/2, e^r by its Taylor
-// polynomial of degree 6 (relative error < 2e-7), 2^n built in the exponent bits.
+// polynomial of degree 6 (relative error < 2e-7), 2^n (n in [-126, 0]) built in the
+// exponent bits.
 inline float exp_nonpositive(float x) {
   const float shifter = 12582912.0f;  // 1.5 · 2^23: adding it rounds to an integer
   const float n = (x * 1.44269504088896341f + shifter) - shifter;
@@ -21,7 +22,7 @@ inline float exp_nonpositive(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
+  const std::uint32_t bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(n) + 127) << 23;
   return p * __builtin_bit_cast(float, bits);
 }
 
@@ -35,8 +36,10 @@ inline float gelu(float x, float* dydx) {
   poly = poly * t + 1.421413741f;
   poly = poly * t - 0.284496736f;
   poly = poly * t + 0.254829592f;
+  // exp(−x²/2); clamped where it underflows anyway, and for a NaN x (which then comes
+  // out as NaN through t), so the exponent arithmetic stays in range.
   const float minus_z2 = -z * z;
-  const float e = exp_nonpositive(minus_z2 < -87.0f ? -87.0f : minus_z2);  // exp(−x²/2)
+  const float e = exp_nonpositive(minus_z2 >= -87.0f ? minus_z2 : -87.0f);
   const float erf_abs = 1.0f - poly * t * e;
   const std::uint32_t sign = __builtin_bit_cast(std::uint32_t, x) & 0x80000000u;
   const float erf = __builtin_bit_cast(float, __builtin_bit_cast(std::uint32_t, erf_abs) | sign);

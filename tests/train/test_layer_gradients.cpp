@@ -27,6 +27,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -252,6 +253,16 @@ TEST_CASE("GELU forward is within 1e-6 of the exact erf form, and its bf16 outpu
   CHECK(y[0] == 0.0f);
   CHECK(y[4] == 13.0f);  // Φ(13) rounds to 1
   CHECK(y[5] == 0.0f);
+  // A diverging run's NaN and infinities pass through (the trainer then stops on them).
+  const float odd[] = {std::numeric_limits<float>::quiet_NaN(),
+                       std::numeric_limits<float>::infinity(),
+                       -std::numeric_limits<float>::infinity()};
+  float odd_y[3], odd_d[3];
+  train::gelu_forward(odd, odd_y, odd_d, 3);
+  CHECK(std::isnan(odd_y[0]));
+  CHECK(std::isnan(odd_d[0]));
+  CHECK(odd_y[1] == std::numeric_limits<float>::infinity());
+  CHECK(!std::isfinite(odd_y[2]));  // −∞ · Φ(−∞) = −∞ · 0: NaN
 }
 
 // ---------------------------------------------------------------------------------------
