@@ -98,22 +98,14 @@ void EncoderForward::reserve(int B, int T) {
 
 void EncoderForward::linear(const nn::Linear& layer, const float* x, const float* w,
                             std::size_t index, const float* b, float* y, int N) {
-  switch (precision_) {
-    case Precision::kFp32:
-      layer.forward(x, w, b, y, N);
-      return;
-    case Precision::kBf16:
-      nn::to_bf16(x, bf16_in_.data(), std::size_t(N) * layer.in());
-      layer.forward(bf16_in_.data(), bf16_weights_[index].data(), b, y, N);
-      return;
-    case Precision::kInt8: {
-      nn::quantize_rows(x, N, layer.in(), int8_in_.data(), int8_in_scales_.data());
-      const auto& q = int8_weights_[index];
-      layer.forward_int8(int8_in_.data(), int8_in_scales_.data(), q.values.data(), q.scales.data(),
-                         b, y, int8_acc_.data(), N);
-      return;
-    }
+  if (precision_ != Precision::kInt8) {
+    layer.forward(x, w, b, y, N);
+    return;
   }
+  nn::quantize_rows(x, N, layer.in(), int8_in_.data(), int8_in_scales_.data());
+  const auto& q = int8_weights_[index];
+  layer.forward_int8(int8_in_.data(), int8_in_scales_.data(), q.values.data(), q.scales.data(), b,
+                     y, int8_acc_.data(), N);
 }
 
 void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, float* out,

@@ -35,8 +35,9 @@ class EncoderForward {
 
  private:
   void reserve(int B, int T);  // grows the scratch below to hold a (B, T) batch
-  // y (N, out) (+)= x (N, in) · W + b in the configured precision; `index` is
-  // the weight's position in the converted copies (4 per block: qkv, proj, fc1, fc2).
+  // y (N, out) (+)= x (N, in) · W + b in fp32 or int8 (bf16 blocks keep their operands in
+  // bf16 from one layer to the next, in forward itself); `index` is the weight's position
+  // in the quantized copies (4 per block: qkv, proj, fc1, fc2).
   void linear(const nn::Linear& layer, const float* x, const float* w, std::size_t index,
               const float* b, float* y, int N);
 
