@@ -31,7 +31,9 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-inline std::string data_path(const std::string& name) { return std::string(SENTEMB_TEST_DATA) + "/" + name; }
+inline std::string data_path(const std::string& name) {
+  return std::string(SENTEMB_TEST_DATA) + "/" + name;
+}
 
 inline void write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
