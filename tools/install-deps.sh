@@ -7,6 +7,10 @@ packages=(
   cmake g++ make pkg-config
   libsentencepiece-dev libeigen3-dev libdnnl-dev libfmt-dev catch2
   libcli11-dev nlohmann-json3-dev
+  # Debian's oneDNN is built with its OpenCL GPU runtime, so its CMake config
+  # (find_package(dnnl)) requires the OpenCL headers; apt installs them only as a
+  # recommendation of libdnnl-dev, which --no-install-recommends skips.
+  ocl-icd-opencl-dev
   libsword-utils sword-text-kjv sword-text-web
   # tools/fuzz.sh (clang + libFuzzer and the sanitizer runtimes, OpenMP for
   # clang); tools/sanitize.sh uses g++'s ASan/UBSan, which come with g++.
