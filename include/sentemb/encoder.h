@@ -51,6 +51,7 @@ class Encoder {
   void encode_ids(const std::vector<std::vector<int>>& ids, float* out);
 
  private:
+  Encoder(Model model, Tokenizer tokenizer, EncoderOptions options);  // the model's tokenizer
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "nn/gelu.h"
 #include "nn/quantize.h"
 
 namespace sentemb::nn {
@@ -10,11 +11,10 @@ Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), opt
   const auto M = DNNL_RUNTIME_DIM_VAL;
   dnnl::primitive_attr attr;
   auto& ctx = dnnl_context();
+  // GELU runs after the product (nn/gelu.h), so it cannot precede a sum.
+  if (options.gelu && options.accumulate)
+    throw std::logic_error("Linear: gelu together with accumulate is not supported");
   if (options.int8) {
-    // GELU must see the dequantized value and the sum must see GELU's output;
-    // the int8 path applies GELU in place on y, so it can't also accumulate.
-    if (options.gelu && options.accumulate)
-      throw std::logic_error("int8 Linear: gelu together with accumulate is not supported");
     // Plain s8 × s8 → s32: with a runtime M oneDNN 2.6 picks its jit int8 GEMM
     // (VNNI where available); scales, bias and post-ops are applied afterwards.
     x_md_ = dnnl::memory::desc({M, in}, dt::s8, tag::ab);
@@ -32,7 +32,6 @@ Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), opt
   b_md_ = dnnl::memory::desc({1, out}, dt::f32, tag::ab);
   y_md_ = dnnl::memory::desc({M, out}, options.bf16_out ? dt::bf16 : dt::f32, tag::ab);
   dnnl::post_ops ops;
-  if (options.gelu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
   if (options.accumulate) ops.append_sum(1.0f);
   attr.set_post_ops(ops);
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_md_, w_md_, b_md_, y_md_), attr, ctx.engine);
@@ -49,6 +48,12 @@ void Linear::forward(const void* x, const void* w, const float* b, void* y, int 
                                     {DNNL_ARG_BIAS, wrap(b_md_, b)},
                                     {DNNL_ARG_DST, wrap(y_md, y)}});
   ctx.stream.wait();
+  if (options_.gelu) {
+    if (options_.bf16_out)
+      gelu_bf16_inplace(static_cast<std::uint16_t*>(y), std::int64_t(M) * out_);
+    else
+      gelu_inplace(static_cast<float*>(y), std::int64_t(M) * out_);
+  }
 }
 
 void Linear::forward_int8(const std::int8_t* x, const float* x_scales, const std::int8_t* w,
@@ -69,18 +74,7 @@ void Linear::forward_int8(const std::int8_t* x, const float* x_scales, const std
     dequantize_row(acc + std::int64_t(m) * N, x_scales[m], w_scales, b, y + std::int64_t(m) * N, N,
                    options_.accumulate);
 
-  if (options_.gelu) {
-    auto& gelu = gelu_.get({M, N, 0, 0}, [&] {
-      dnnl::memory::desc md({M, N}, dt::f32, tag::ab);
-      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference,
-                                    dnnl::algorithm::eltwise_gelu_erf, md, 0.0f, 0.0f);
-      return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, ctx.engine));
-    });
-    dnnl::memory::desc md({M, N}, dt::f32, tag::ab);
-    auto y_mem = wrap(md, y);
-    gelu.execute(ctx.stream, {{DNNL_ARG_SRC, y_mem}, {DNNL_ARG_DST, y_mem}});
-    ctx.stream.wait();
-  }
+  if (options_.gelu) gelu_inplace(y, std::int64_t(M) * N);
 }
 
 }  // namespace sentemb::nn

@@ -1,12 +1,12 @@
 // Linear layer y (M, N) = x (M, K) · W (K, N) + b (N) as ONE oneDNN matmul
 // primitive whose M is a runtime dimension, so the same primitive serves every
-// batch size and sentence length. Post-ops fuse what follows the product:
-// GELU (inference FFN) and/or accumulation into y (residual connections:
-// y += x·W + b).
+// batch size and sentence length. A sum post-op fuses the accumulation into y of
+// the residual connections (y += x·W + b); GELU (the inference FFN) is a pass of
+// nn/gelu.h over y after the product, cheaper than oneDNN's GELU post-op.
 //
 // int8 (inference only): x and W are s8 with per-row and per-column scales
 // (nn/quantize.h); the matmul accumulates in s32 and one pass then dequantizes,
-// adds the bias and accumulates, followed by GELU as a oneDNN eltwise. The
+// adds the bias and accumulates (or GELU follows). The
 // per-row scales can't be fused into oneDNN 2.6's matmul (binary post-ops need
 // a known M, and output scales are per column at most), hence the extra pass.
 #pragma once
@@ -14,13 +14,12 @@
 #include <cstdint>
 
 #include "nn/dnnl_context.h"
-#include "nn/shape_cache.h"
 
 namespace sentemb::nn {
 
 struct LinearOptions {
-  bool gelu = false;        // y = GELU_erf(x·W + b)
-  bool accumulate = false;  // y += (x·W + b)   [applied after gelu]
+  bool gelu = false;        // y = GELU(x·W + b), nn/gelu.h (with bf16_out its approximation)
+  bool accumulate = false;  // y += (x·W + b); not together with gelu
   bool bf16 = false;        // x and W in bf16, accumulation and y in fp32
   bool bf16_out = false;    // with bf16 (not accumulate): y in bf16, for the next bf16 matmul
   bool int8 = false;  // x and W in s8 with scales, s32 accumulation, y in fp32; use forward_int8
@@ -46,7 +45,6 @@ class Linear {
   LinearOptions options_;
   dnnl::memory::desc x_md_, w_md_, b_md_, y_md_;
   dnnl::matmul matmul_prim_;
-  mutable ShapeCache<dnnl::eltwise_forward> gelu_;  // int8: in-place GELU on (M, out), per M
 };
 
 }  // namespace sentemb::nn

@@ -4,8 +4,7 @@
 // The forward computes both at once (they share one exp) and the layer keeps
 // gelu'(x) instead of x, so the backward is one multiplication instead of a second
 // evaluation of erf (oneDNN's eltwise backward took 2.5× its forward).
-// erf is Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7), the form oneDNN's
-// GELU-erf uses, so training and the inference post-op agree to ~5e-7.
+// Φ is nn::normal_cdf (nn/gelu.h), the erf form inference uses too.
 // The loops are vectorized (nn/simd.h) with exact IEEE operations only.
 #pragma once
 

@@ -1,5 +1,6 @@
 // Each forward layer against a naive Eigen implementation of its math.
 #include <Eigen/Dense>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "infer/test_models.h"
 #include "nn/attention.h"
 #include "nn/dnnl_context.h"
+#include "nn/gelu.h"
 #include "nn/layernorm.h"
 #include "nn/linear.h"
 #include "nn/pooling.h"
@@ -36,14 +38,17 @@ float max_abs_diff(const std::vector<float>& a, const Matrix& b) {
 
 }  // namespace
 
-TEST_CASE("Linear matches x·W + b, with GELU and accumulation, for several row counts",
-          "[layers]") {
+TEST_CASE("Linear matches x·W + b, with GELU or accumulation, for several row counts", "[layers]") {
   const int K = 24, N = 40;
   auto w = random_vector(K * N, 1), b = random_vector(N, 2);
   for (bool gelu : {false, true})
     for (bool accumulate : {false, true}) {
+      if (gelu && accumulate) {
+        CHECK_THROWS_AS(nn::Linear(K, N, {gelu, accumulate, false}), std::logic_error);
+        continue;
+      }
       nn::Linear linear(K, N, {gelu, accumulate, false});
-      for (int M : {1, 7, 64}) {
+      for (int M : {1, 7, 64, 700}) {  // 700 · 40 values: GELU's threaded, vectorized path
         auto x = random_vector(M * K, 3 + M);
         auto y = random_vector(M * N, 4 + M);
         Matrix expected = as_matrix(x, M, K) * as_matrix(w, K, N);
@@ -57,6 +62,28 @@ TEST_CASE("Linear matches x·W + b, with GELU and accumulation, for several row 
         CHECK(max_abs_diff(y, expected) < 1e-4f);
       }
     }
+}
+
+TEST_CASE("fp32 GELU is within 1e-6 of the erf form, NaN and infinities included", "[layers]") {
+  std::vector<float> x = random_vector(100003, 41);
+  for (auto& v : x) v *= 6.0f;
+  x[5] = std::numeric_limits<float>::quiet_NaN();
+  x[6] = std::numeric_limits<float>::infinity();
+  x[7] = -std::numeric_limits<float>::infinity();
+  x[8] = -30.0f;
+  x[9] = 30.0f;
+  std::vector<float> y = x;
+  nn::gelu_inplace(y.data(), static_cast<std::int64_t>(y.size()));
+  CHECK(std::isnan(y[5]));
+  CHECK(y[6] == std::numeric_limits<float>::infinity());
+  CHECK(y[8] == 0.0f);
+  CHECK(y[9] == 30.0f);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (i >= 5 && i <= 7) continue;
+    const double exact = 0.5 * x[i] * (1.0 + std::erf(x[i] / std::sqrt(2.0)));
+    if (std::abs(y[i] - exact) > 1e-6 * std::max(1.0, std::abs(exact)))
+      FAIL("x " << x[i] << ": got " << y[i] << ", erf form " << exact);
+  }
 }
 
 TEST_CASE("LayerNorm normalises each row and applies scale and shift", "[layers]") {
@@ -260,4 +287,34 @@ TEST_CASE("to_bf16 on arrays rounds as the scalar does: ties to even, NaN kept, 
   CHECK(y[1000 + 2] == 0x7f80);  // +inf
   CHECK((y[1000 + 4] & 0x7f80) == 0x7f80);
   CHECK((y[1000 + 4] & 0x007f) != 0);  // still a NaN
+}
+
+TEST_CASE("bf16 GELU is within bf16 rounding plus 3e-5 of the erf form for every bf16 value",
+          "[layers]") {
+  // All 65536 bf16 bit patterns, in one call (threaded, vectorized, with a tail).
+  std::vector<std::uint16_t> y(65536);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::uint16_t>(i);
+  nn::gelu_bf16_inplace(y.data(), static_cast<std::int64_t>(y.size()));
+  auto as_float = [](std::uint16_t h) {
+    return __builtin_bit_cast(float, static_cast<std::uint32_t>(h) << 16);
+  };
+  int checked = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const float x = as_float(static_cast<std::uint16_t>(i)), got = as_float(y[i]);
+    if (std::isnan(x)) {
+      CHECK(std::isnan(got));
+      continue;
+    }
+    if (std::isinf(x)) continue;
+    const double exact = 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+    // Half a bf16 step (8 significant bits) of the larger of the two, plus the fit's error.
+    const double big = std::max(std::abs(exact), double(std::abs(got)));
+    const double half_step = big > 0 ? std::ldexp(1.0, std::ilogb(big) - 8) : 0.0;
+    if (std::abs(got - exact) > half_step + 3e-5)
+      FAIL("x " << x << ": got " << got << ", erf form " << exact);
+    ++checked;
+  }
+  CHECK(checked == 65536 - 2 * 127 - 2);  // all but the 254 NaNs and ±infinity
+  CHECK(as_float(y[0x7f80]) == std::numeric_limits<float>::infinity());
+  CHECK(as_float(y[0xff80]) == 0.0f);  // gelu(−∞) = 0
 }
