@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "huge_pages.h"
+#include "prefault.h"
 #include "sentemb/errors.h"
 #include "sentemb/mapped_file.h"
 #include "sentemb/parameters.h"
@@ -20,7 +20,7 @@ Model Model::create(ModelConfig config, std::string tokenizer_model, std::uint64
   Model m;
   m.config = config;
   m.tokenizer_model = std::move(tokenizer_model);
-  assign_on_huge_pages(m.parameters, config.parameter_count(), 0.0f);
+  assign_prefaulted(m.parameters, config.parameter_count(), 0.0f);
   init_parameters(config, m.parameters.data(), seed, token_embedding_std);
   return m;
 }
@@ -96,7 +96,7 @@ Model model_from_tensor_view(const TensorFileView& file, const std::string& sour
     throw ModelFileError(fmt::format("{}: the config needs {} parameters but the file holds {}",
                                      source, model.config.parameter_count(), floats_in_file));
   const auto specs = parameter_specs(model.config);
-  assign_on_huge_pages(model.parameters, model.config.parameter_count(), 0.0f);
+  assign_prefaulted(model.parameters, model.config.parameter_count(), 0.0f);
   for (const auto& spec : specs) {
     const TensorView* t = file.find(spec.name);
     if (!t) throw ModelFileError(fmt::format("{}: missing tensor '{}'", source, spec.name));

@@ -7,8 +7,10 @@
 
 #include "cli/commands.h"
 #include "sentemb/errors.h"
+#include "sentemb/malloc_settings.h"
 
 int main(int argc, char** argv) {
+  sentemb::apply_malloc_settings();
   CLI::App app{
       "sentemb: sentence embeddings from the command line.\n"
       "Train a transformer encoder on paired text, encode text files to vectors,\n"

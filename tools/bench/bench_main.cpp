@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bench_util.h"
+#include "sentemb/malloc_settings.h"
 
 namespace sentemb::bench {
 int run_matmul(const Flags& flags);
@@ -18,6 +19,7 @@ int run_train(const Flags& flags);
 }  // namespace sentemb::bench
 
 int main(int argc, char** argv) {
+  sentemb::apply_malloc_settings();  // as the sentemb CLI does
   using namespace sentemb::bench;
   const std::string usage =
       "usage: sentemb_bench matmul|encode-fixed|encode-text|train|tokenize|embed-ids "

@@ -1,4 +1,4 @@
-#include "huge_pages.h"
+#include "prefault.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -7,14 +7,12 @@
 
 namespace sentemb {
 
-void advise_huge_pages(void* p, std::size_t bytes) {
-#ifdef MADV_HUGEPAGE
-  constexpr std::size_t kHuge = std::size_t(2) << 20;
-  if (bytes < kHuge) return;  // no whole huge page inside
+void prefault(void* p, std::size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
   const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   const std::uintptr_t begin = (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
   const std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(p) + bytes) / page * page;
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
 #else
   (void)p;
   (void)bytes;
