@@ -72,10 +72,10 @@ Encoder::Encoder(Model model, Tokenizer tokenizer, EncoderOptions options)
 
 Encoder Encoder::load(const std::string& model_path, EncoderOptions options) {
   // The file is read and checked, and its tokenizer built, on a second thread while
-  // this one has oneDNN generate its GEMM kernels (nn/gemm_warmup.h). For
-  // `sentemb score` on two sentences (2-core Zen 5 VM, medians of 15 alternating
-  // runs): 173 ms one after the other, 133 ms overlapped. The future joins the
-  // thread whether or not the warm-up throws.
+  // this one has oneDNN generate its GEMM kernels (nn/gemm_warmup.h): about 40 ms
+  // less for `sentemb score` on two sentences on a 2-core Zen 5 VM (173 → 133 ms,
+  // medians of 15 alternating runs). The future joins the thread whether or not the
+  // warm-up throws.
   struct Loaded {
     Model model;
     Tokenizer tokenizer;
