@@ -69,12 +69,15 @@ void Linear::forward_int8(const std::int8_t* x, const float* x_scales, const std
                                     {DNNL_ARG_DST, wrap(acc_md, acc)}});
   ctx.stream.wait();
 
+  // GELU on each row right after it is dequantized, while it is still in cache (a
+  // row is below gelu_inplace's threading threshold, so it runs on this thread).
 #pragma omp parallel for schedule(static) if (std::int64_t(M) * N > 32768)
-  for (int m = 0; m < M; ++m)
-    dequantize_row(acc + std::int64_t(m) * N, x_scales[m], w_scales, b, y + std::int64_t(m) * N, N,
+  for (int m = 0; m < M; ++m) {
+    float* row = y + std::int64_t(m) * N;
+    dequantize_row(acc + std::int64_t(m) * N, x_scales[m], w_scales, b, row, N,
                    options_.accumulate);
-
-  if (options_.gelu) gelu_inplace(y, std::int64_t(M) * N);
+    if (options_.gelu) gelu_inplace(row, N);
+  }
 }
 
 }  // namespace sentemb::nn
