@@ -1,6 +1,7 @@
 #include "encoder_forward.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "nn/embedding.h"
 #include "nn/pooling.h"
@@ -25,7 +26,7 @@ nn::LinearOptions linear_options(bool gelu, bool accumulate, Precision precision
 }  // namespace
 
 EncoderForward::EncoderForward(const ModelConfig& config, const float* parameters,
-                               Precision precision, int max_batch)
+                               Precision precision, int max_batch, Weights weights)
     : config_(config),
       params_(bind_parameters(config, const_cast<float*>(parameters))),
       precision_(precision),
@@ -35,7 +36,10 @@ EncoderForward::EncoderForward(const ModelConfig& config, const float* parameter
       proj_(config.dim, config.dim, linear_options(false, true, precision)),
       fc1_(config.dim, config.ffn_dim, linear_options(true, false, precision, true)),
       fc2_(config.ffn_dim, config.dim, linear_options(false, true, precision)),
-      attention_(config.dim, config.heads, precision == Precision::kBf16) {
+      attention_(config.dim, config.heads, precision == Precision::kBf16),
+      packable_(weights == Weights::kFixed && precision != Precision::kInt8) {
+  if (weights == Weights::kLive && precision != Precision::kFp32)
+    throw std::logic_error("EncoderForward: live weights need fp32 (bf16 and int8 copy them)");
   const std::int64_t C = config.dim, F = config.ffn_dim;
   if (precision == Precision::kBf16) {
     for (const auto& b : params_.blocks) {
@@ -96,10 +100,32 @@ void EncoderForward::reserve(int B, int T) {
   }
 }
 
-void EncoderForward::linear(const nn::Linear& layer, const float* x, const float* w,
-                            std::size_t index, const float* b, float* y, int N) {
+nn::Linear& EncoderForward::layer_of(std::size_t index) {
+  nn::Linear* layers[4] = {&qkv_, &proj_, &fc1_, &fc2_};
+  return *layers[index % 4];
+}
+
+void EncoderForward::product(nn::Linear& layer, const void* x, const void* w, std::size_t index,
+                             const float* b, void* y, int N) {
+  if (packable_ && N >= kPackedRows) {
+    if (packed_weights_.empty()) {
+      for (std::size_t i = 0; i < 4 * params_.blocks.size(); ++i) {
+        const auto& p = params_.blocks[i / 4];
+        const float* plain[4] = {p.qkv_w, p.proj_w, p.fc1_w, p.fc2_w};
+        packed_weights_.push_back(layer_of(i).pack(
+            precision_ == Precision::kBf16 ? static_cast<const void*>(bf16_weights_[i].data())
+                                           : plain[i % 4]));
+      }
+    }
+    if (layer.forward_packed(x, packed_weights_[index], b, y, N)) return;
+  }
+  layer.forward(x, w, b, y, N);
+}
+
+void EncoderForward::linear(nn::Linear& layer, const float* x, const float* w, std::size_t index,
+                            const float* b, float* y, int N) {
   if (precision_ != Precision::kInt8) {
-    layer.forward(x, w, b, y, N);
+    product(layer, x, w, index, b, y, N);
     return;
   }
   nn::quantize_rows(x, N, layer.in(), int8_in_.data(), int8_in_scales_.data());
@@ -141,13 +167,13 @@ void EncoderForward::forward(const std::vector<const std::vector<int>*>& batch, 
       // GELU(fc1) stay bf16 up to the next fp32 residual sum.
       const auto& bw = bf16_weights_;
       nn::to_bf16(h_.data(), bf16_in_.data(), std::size_t(N) * C);
-      qkv_.forward(bf16_in_.data(), bw[w].data(), p.qkv_b, qkv_bf16_.data(), N);
+      product(qkv_, bf16_in_.data(), bw[w].data(), w, p.qkv_b, qkv_bf16_.data(), N);
       attention_.forward(qkv_bf16_.data(), key_mask, probs_.data(), bf16_in_.data(), B, T);
-      proj_.forward(bf16_in_.data(), bw[w + 1].data(), p.proj_b, x_.data(), N);
+      product(proj_, bf16_in_.data(), bw[w + 1].data(), w + 1, p.proj_b, x_.data(), N);
       layernorm_.forward(x_.data(), p.ln2_w, p.ln2_b, h_.data(), N);
       nn::to_bf16(h_.data(), bf16_in_.data(), std::size_t(N) * C);
-      fc1_.forward(bf16_in_.data(), bw[w + 2].data(), p.fc1_b, ffn_bf16_.data(), N);
-      fc2_.forward(ffn_bf16_.data(), bw[w + 3].data(), p.fc2_b, x_.data(), N);
+      product(fc1_, bf16_in_.data(), bw[w + 2].data(), w + 2, p.fc1_b, ffn_bf16_.data(), N);
+      product(fc2_, ffn_bf16_.data(), bw[w + 3].data(), w + 3, p.fc2_b, x_.data(), N);
       continue;
     }
     linear(qkv_, h_.data(), p.qkv_w, w, p.qkv_b, qkv_buf_.data(), N);  // (B, T, 3C)

@@ -23,12 +23,18 @@ namespace sentemb {
 
 class EncoderForward {
  public:
+  // How the parameters may change after construction. kFixed: never; large products
+  // then read linear weights packed once into oneDNN's blocked layout (nn/linear.h).
+  // kLive: fp32 only, weights read in place at every call (training's evaluator,
+  // whose parameters move between calls).
+  enum class Weights { kFixed, kLive };
+
   // `parameters` must outlive this object. bf16 converts the linear weights once
   // here, and runs the attention products in bf16 too (nn/attention.h); int8 quantizes them once
   // here (per output channel, nn/quantize.h) and quantizes each linear's input per row at every
   // call.
   EncoderForward(const ModelConfig& config, const float* parameters, Precision precision,
-                 int max_batch);
+                 int max_batch, Weights weights = Weights::kFixed);
   // batch: B token-id sequences (BOS first, 1..max_len ids); out: (B, C).
   void forward(const std::vector<const std::vector<int>*>& batch, float* out, bool normalize);
   int max_batch() const { return max_batch_; }
@@ -38,8 +44,18 @@ class EncoderForward {
   // y (N, out) (+)= x (N, in) · W + b in fp32 or int8 (bf16 blocks keep their operands in
   // bf16 from one layer to the next, in forward itself); `index` is the weight's position
   // in the quantized copies (4 per block: qkv, proj, fc1, fc2).
-  void linear(const nn::Linear& layer, const float* x, const float* w, std::size_t index,
-              const float* b, float* y, int N);
+  void linear(nn::Linear& layer, const float* x, const float* w, std::size_t index, const float* b,
+              float* y, int N);
+  // y (+)= x · W + b in fp32 or bf16, on the packed copy of W for products of at least
+  // kPackedRows rows (packed at the first of them), else on the plain W.
+  void product(nn::Linear& layer, const void* x, const void* w, std::size_t index, const float* b,
+               void* y, int N);
+  nn::Linear& layer_of(std::size_t index);  // qkv_, proj_, fc1_ or fc2_ for a weight's index
+
+  // Below this many rows (a query, a pair to score) a product runs on the plain
+  // weights: packing all of them costs 15-45 ms once (new pages for the copies),
+  // and each new M a primitive of about 0.3 ms.
+  static constexpr int kPackedRows = 256;
 
   ModelConfig config_;
   ParameterTensors params_;
@@ -50,6 +66,8 @@ class EncoderForward {
   nn::Attention attention_;
   std::vector<std::vector<std::uint16_t>> bf16_weights_;  // per block: qkv, proj, fc1, fc2
   std::vector<nn::QuantizedWeights> int8_weights_;        // per block: qkv, proj, fc1, fc2
+  bool packable_;                                         // fixed fp32 or bf16 weights
+  std::vector<dnnl::memory> packed_weights_;  // per block: qkv, proj, fc1, fc2; filled lazily
 
   // Scratch, grown by reserve() up to max_batch × max_len rows.
   std::vector<int> ids_;                 // (B, T)

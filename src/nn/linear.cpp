@@ -9,7 +9,6 @@ namespace sentemb::nn {
 
 Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), options_(options) {
   const auto M = DNNL_RUNTIME_DIM_VAL;
-  dnnl::primitive_attr attr;
   auto& ctx = dnnl_context();
   // GELU runs after the product (nn/gelu.h), so it cannot precede a sum.
   if (options.gelu && options.accumulate)
@@ -20,7 +19,7 @@ Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), opt
     x_md_ = dnnl::memory::desc({M, in}, dt::s8, tag::ab);
     w_md_ = dnnl::memory::desc({in, out}, dt::s8, tag::ab);
     y_md_ = dnnl::memory::desc({M, out}, dt::s32, tag::ab);
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_md_, w_md_, y_md_), attr, ctx.engine);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_md_, w_md_, y_md_), attr_, ctx.engine);
     matmul_prim_ = dnnl::matmul(pd);
     return;
   }
@@ -33,20 +32,65 @@ Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), opt
   y_md_ = dnnl::memory::desc({M, out}, options.bf16_out ? dt::bf16 : dt::f32, tag::ab);
   dnnl::post_ops ops;
   if (options.accumulate) ops.append_sum(1.0f);
-  attr.set_post_ops(ops);
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_md_, w_md_, b_md_, y_md_), attr, ctx.engine);
+  attr_.set_post_ops(ops);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_md_, w_md_, b_md_, y_md_), attr_,
+                                  ctx.engine);
   matmul_prim_ = dnnl::matmul(pd);
 }
 
 void Linear::forward(const void* x, const void* w, const float* b, void* y, int M) const {
   if (options_.int8) throw std::logic_error("int8 Linear: call forward_int8");
+  execute(matmul_prim_, x, wrap(w_md_, w), b, y, M);
+}
+
+dnnl::memory Linear::pack(const void* w) {
+  if (options_.int8) throw std::logic_error("int8 Linear: its weights are quantized, not packed");
+  auto& ctx = dnnl_context();
+  if (packed_w_md_.is_zero()) {
+    // The layout oneDNN picks when free to choose; on the CPUs measured it is the
+    // same for every M (brgemm's blocks depend on K and N only).
+    constexpr int kReferenceRows = 512;
+    dnnl::memory::desc x_md({kReferenceRows, in_}, x_md_.data_type(), tag::ab),
+        w_any_md({in_, out_}, w_md_.data_type(), tag::any),
+        y_md({kReferenceRows, out_}, y_md_.data_type(), tag::ab);
+    packed_w_md_ = dnnl::matmul::primitive_desc(dnnl::matmul::desc(x_md, w_any_md, b_md_, y_md),
+                                                attr_, ctx.engine)
+                       .weights_desc();
+  }
+  dnnl::memory plain = wrap(w_md_, w), packed(packed_w_md_, ctx.engine);
+  dnnl::reorder(plain, packed).execute(ctx.stream, plain, packed);
+  ctx.stream.wait();
+  return packed;
+}
+
+bool Linear::forward_packed(const void* x, const dnnl::memory& w, const float* b, void* y,
+                            int M) const {
+  if (packed_w_md_.is_zero() || w.get_desc() != packed_w_md_)
+    throw std::logic_error("Linear::forward_packed: weights not from this layer's pack()");
+  const auto& prim = packed_prims_.get({M, 0, 0, 0}, [&]() -> std::optional<dnnl::matmul> {
+    dnnl::memory::desc x_md({M, in_}, x_md_.data_type(), tag::ab),
+        y_md({M, out_}, y_md_.data_type(), tag::ab);
+    try {
+      return dnnl::matmul(dnnl::matmul::primitive_desc(
+          dnnl::matmul::desc(x_md, packed_w_md_, b_md_, y_md), attr_, dnnl_context().engine));
+    } catch (const dnnl::error&) {
+      return std::nullopt;  // no implementation reads this layout at this M
+    }
+  });
+  if (!prim) return false;
+  execute(*prim, x, w, b, y, M);
+  return true;
+}
+
+void Linear::execute(const dnnl::matmul& prim, const void* x, const dnnl::memory& w, const float* b,
+                     void* y, int M) const {
   auto& ctx = dnnl_context();
   dnnl::memory::desc x_md({M, in_}, x_md_.data_type(), tag::ab),
       y_md({M, out_}, y_md_.data_type(), tag::ab);
-  matmul_prim_.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(x_md, x)},
-                                    {DNNL_ARG_WEIGHTS, wrap(w_md_, w)},
-                                    {DNNL_ARG_BIAS, wrap(b_md_, b)},
-                                    {DNNL_ARG_DST, wrap(y_md, y)}});
+  prim.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(x_md, x)},
+                            {DNNL_ARG_WEIGHTS, w},
+                            {DNNL_ARG_BIAS, wrap(b_md_, b)},
+                            {DNNL_ARG_DST, wrap(y_md, y)}});
   ctx.stream.wait();
   if (options_.gelu) {
     if (options_.bf16_out)

@@ -3,8 +3,10 @@
 #include <cmath>
 #include <exception>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
+#include "encoder_forward.h"
 #include "infer/test_models.h"
 #include "sentemb/encoder.h"
 #include "sentemb/errors.h"
@@ -31,6 +33,52 @@ TEST_CASE("A sentence's embedding is the same alone or in a padded batch of 64",
     INFO("pooling " << to_string(pooling));
     CHECK(worst < 1e-5f);
   }
+}
+
+// 64 sentences of up to 32 tokens make products of over 256 rows, which read the
+// linear weights packed (nn/linear.h); one sentence alone reads the plain ones.
+TEST_CASE("bf16: a sentence's embedding is the same alone or in a batch on packed weights",
+          "[encoder]") {
+  Encoder encoder(tiny_model(), EncoderOptions{Precision::kBf16, 0, 64, {}});
+  const auto seqs = random_sequences(64, 32, 6);
+  const int C = encoder.dim();
+  std::vector<float> batched(64 * C), alone(C);
+  encoder.encode_ids(seqs, batched.data());
+  double worst = 1;
+  for (int i = 0; i < 64; ++i) {
+    encoder.encode_ids({seqs[i]}, alone.data());
+    double dot = 0;
+    for (int c = 0; c < C; ++c) dot += alone[c] * batched[i * C + c];
+    worst = std::min(worst, dot);
+  }
+  CHECK(worst > 0.9999);
+}
+
+// Training's evaluator reads parameters that the optimiser moves between calls.
+TEST_CASE("An EncoderForward on live weights follows changes to them", "[encoder]") {
+  Model model = tiny_model();
+  const auto seqs = random_sequences(64, 32, 8);
+  std::vector<const std::vector<int>*> batch;
+  for (const auto& s : seqs) batch.push_back(&s);
+  const int C = model.config.dim;
+  EncoderForward live(model.config, model.parameters.data(), Precision::kFp32, 64,
+                      EncoderForward::Weights::kLive);
+  std::vector<float> before(64 * C), after(64 * C), fresh(64 * C);
+  live.forward(batch, before.data(), true);
+  for (auto& p : model.parameters) p *= 1.1f;
+  live.forward(batch, after.data(), true);
+  EncoderForward(model.config, model.parameters.data(), Precision::kFp32, 64)
+      .forward(batch, fresh.data(), true);
+  float moved = 0, worst = 0;
+  for (int i = 0; i < 64 * C; ++i) {
+    moved = std::max(moved, std::abs(after[i] - before[i]));
+    worst = std::max(worst, std::abs(after[i] - fresh[i]));
+  }
+  CHECK(moved > 1e-3f);
+  CHECK(worst < 1e-5f);
+  CHECK_THROWS_AS(EncoderForward(model.config, model.parameters.data(), Precision::kBf16, 64,
+                                 EncoderForward::Weights::kLive),
+                  std::logic_error);
 }
 
 TEST_CASE("encode() returns vectors in input order, unit length", "[encoder]") {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <random>
@@ -62,6 +63,63 @@ TEST_CASE("Linear matches x·W + b, with GELU or accumulation, for several row c
         CHECK(max_abs_diff(y, expected) < 1e-4f);
       }
     }
+}
+
+TEST_CASE("Linear on packed weights gives the plain weights' results in fp32 and bf16",
+          "[layers]") {
+  const int K = 48, N = 80;
+  const auto w = random_vector(K * N, 5), b = random_vector(N, 6);
+  std::vector<std::uint16_t> w_bf16(w.size());
+  nn::to_bf16(w.data(), w_bf16.data(), w.size());
+  auto as_float = [](std::uint16_t h) {
+    const std::uint32_t bits = std::uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  };
+  struct Case {
+    nn::LinearOptions options;
+    const char* name;
+  };
+  for (const Case& c :
+       {Case{{false, false, false}, "fp32"}, Case{{true, false, false}, "fp32 gelu"},
+        Case{{false, true, false}, "fp32 accumulate"}, Case{{false, false, true}, "bf16"},
+        Case{{false, true, true}, "bf16 accumulate"},
+        Case{{true, false, true, true}, "bf16 gelu, bf16 out"}}) {
+    nn::Linear linear(K, N, c.options);
+    const void* plain = c.options.bf16 ? static_cast<const void*>(w_bf16.data()) : w.data();
+    const auto packed = linear.pack(plain);
+    for (int M : {1, 9, 300}) {
+      INFO(c.name << ", M " << M);
+      auto x = random_vector(M * K, 7 + M);
+      std::vector<std::uint16_t> x_bf16(x.size());
+      nn::to_bf16(x.data(), x_bf16.data(), x.size());
+      const void* xin = c.options.bf16 ? static_cast<const void*>(x_bf16.data()) : x.data();
+      const auto y0 = random_vector(M * N, 8 + M);  // what accumulation adds to
+      std::vector<float> y_plain = y0, y_packed = y0;
+      std::vector<std::uint16_t> h_plain(M * N), h_packed(M * N);
+      void* out_plain = c.options.bf16_out ? static_cast<void*>(h_plain.data()) : y_plain.data();
+      void* out_packed = c.options.bf16_out ? static_cast<void*>(h_packed.data()) : y_packed.data();
+      linear.forward(xin, plain, b.data(), out_plain, M);
+      REQUIRE(linear.forward_packed(xin, packed, b.data(), out_packed, M));
+      float worst = 0;
+      for (int i = 0; i < M * N; ++i) {
+        const float a = c.options.bf16_out ? as_float(h_plain[i]) : y_plain[i];
+        const float p = c.options.bf16_out ? as_float(h_packed[i]) : y_packed[i];
+        // Only the order of the fp32 partial sums may differ, and with a bf16 output
+        // the rounding of a value that lands near a tie: one bf16 step (2^-8 relative).
+        worst = std::max(worst, std::abs(a - p) / (1.0f + std::abs(a)));
+      }
+      CHECK(worst < (c.options.bf16_out ? 8e-3f : 1e-5f));
+    }
+  }
+  nn::Linear other(K, N, {});
+  other.pack(w.data());
+  const auto foreign = nn::Linear(K + 1, N, {}).pack(random_vector((K + 1) * N, 9).data());
+  std::vector<float> x(K), y(N);
+  CHECK_THROWS_AS(other.forward_packed(x.data(), foreign, b.data(), y.data(), 1), std::logic_error);
+  CHECK_THROWS_AS(nn::Linear(K, N, {false, false, false, false, true}).pack(w.data()),
+                  std::logic_error);
 }
 
 TEST_CASE("fp32 GELU is within 1e-6 of the erf form, NaN and infinities included", "[layers]") {
