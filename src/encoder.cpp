@@ -36,13 +36,13 @@ Precision precision_from_string(const std::string& name) {
 }
 
 struct Encoder::Impl {
-  Model model;
+  MappedModel model;
   Tokenizer tokenizer;
   EncoderOptions options;
   std::unique_ptr<EncoderForward> forward;
 
   // tokenizer: the model's, already built, or built here when not given.
-  Impl(Model m, std::optional<Tokenizer> t, EncoderOptions o)
+  Impl(MappedModel m, std::optional<Tokenizer> t, EncoderOptions o)
       : model(std::move(m)),
         tokenizer(t ? std::move(*t) : Tokenizer::from_bytes(model.tokenizer_model)),
         options(o) {
@@ -52,8 +52,8 @@ struct Encoder::Impl {
       throw ModelFileError(fmt::format("tokenizer has {} pieces but the model config says {}",
                                        tokenizer.vocab_size(), model.config.vocab_size));
     if (options.threads > 0) omp_set_num_threads(options.threads);
-    forward = std::make_unique<EncoderForward>(model.config, model.parameters.data(),
-                                               options.precision, options.batch_size);
+    forward = std::make_unique<EncoderForward>(model.config, model.tensors, options.precision,
+                                               options.batch_size);
   }
 
   bool normalize() const { return options.normalize.value_or(model.config.normalize); }
@@ -65,9 +65,10 @@ struct Encoder::Impl {
 };
 
 Encoder::Encoder(Model model, EncoderOptions options)
-    : impl_(std::make_unique<Impl>(std::move(model), std::nullopt, options)) {}
+    : impl_(std::make_unique<Impl>(MappedModel::from_model(std::move(model)), std::nullopt,
+                                   options)) {}
 
-Encoder::Encoder(Model model, Tokenizer tokenizer, EncoderOptions options)
+Encoder::Encoder(MappedModel model, Tokenizer tokenizer, EncoderOptions options)
     : impl_(std::make_unique<Impl>(std::move(model), std::move(tokenizer), options)) {}
 
 Encoder Encoder::load(const std::string& model_path, EncoderOptions options) {
@@ -77,11 +78,11 @@ Encoder Encoder::load(const std::string& model_path, EncoderOptions options) {
   // medians of 15 alternating runs). The future joins the thread whether or not the
   // warm-up throws.
   struct Loaded {
-    Model model;
+    MappedModel model;
     Tokenizer tokenizer;
   };
   std::future<Loaded> loaded = std::async(std::launch::async, [&model_path] {
-    Model model = load_model(model_path);
+    MappedModel model = map_model(model_path);
     Tokenizer tokenizer = Tokenizer::from_bytes(model.tokenizer_model);
     return Loaded{std::move(model), std::move(tokenizer)};
   });

@@ -25,10 +25,10 @@ nn::LinearOptions linear_options(bool gelu, bool accumulate, Precision precision
 
 }  // namespace
 
-EncoderForward::EncoderForward(const ModelConfig& config, const float* parameters,
+EncoderForward::EncoderForward(const ModelConfig& config, const ParameterTensors& parameters,
                                Precision precision, int max_batch, Weights weights)
     : config_(config),
-      params_(bind_parameters(config, const_cast<float*>(parameters))),
+      params_(parameters),
       precision_(precision),
       max_batch_(max_batch),
       layernorm_(config.dim, config.layernorm_eps),

@@ -29,11 +29,11 @@ class EncoderForward {
   // whose parameters move between calls).
   enum class Weights { kFixed, kLive };
 
-  // `parameters` must outlive this object. bf16 converts the linear weights once
-  // here, and runs the attention products in bf16 too (nn/attention.h); int8 quantizes them once
-  // here (per output channel, nn/quantize.h) and quantizes each linear's input per row at every
-  // call.
-  EncoderForward(const ModelConfig& config, const float* parameters, Precision precision,
+  // The tensors' memory must outlive this object; it is only read. bf16 converts the
+  // linear weights once here, and runs the attention products in bf16 too
+  // (nn/attention.h); int8 quantizes them once here (per output channel,
+  // nn/quantize.h) and quantizes each linear's input per row at every call.
+  EncoderForward(const ModelConfig& config, const ParameterTensors& parameters, Precision precision,
                  int max_batch, Weights weights = Weights::kFixed);
   // batch: B token-id sequences (BOS first, 1..max_len ids); out: (B, C).
   void forward(const std::vector<const std::vector<int>*>& batch, float* out, bool normalize);

@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -64,9 +66,8 @@ int json_depth(std::string_view text) {
   return max_depth;
 }
 
-}  // namespace
-
-Model model_from_tensor_view(const TensorFileView& file, const std::string& source) {
+// The config and tokenizer from a model file's header and blob, checked.
+Model model_header(const TensorFileView& file, const std::string& source) {
   if (json_depth(file.header) > 32)
     throw ModelFileError(fmt::format("{}: corrupt header: JSON nested too deeply", source));
   nlohmann::json header;
@@ -86,17 +87,24 @@ Model model_from_tensor_view(const TensorFileView& file, const std::string& sour
   model.tokenizer_model = std::string(file.blob);
   if (model.tokenizer_model.empty())
     throw ModelFileError(fmt::format("{}: the model file holds no tokenizer", source));
+  return model;
+}
 
+// The file's tensor for each of parameter_specs(config), in that order: every one
+// present with its shape, and nothing else but optimiser state or averaged weights.
+std::vector<const TensorView*> parameter_views(const TensorFileView& file,
+                                               const ModelConfig& config,
+                                               const std::string& source) {
   // The config must not demand more parameters than the file holds (checked
   // before allocating: a small file cannot ask for gigabytes).
   std::uint64_t floats_in_file = 0;
   for (const auto& t : file.tensors) floats_in_file += t.count;
   // Small mismatches are reported tensor by tensor below, by name.
-  if (static_cast<std::uint64_t>(model.config.parameter_count()) > 2 * floats_in_file + (1u << 20))
+  if (static_cast<std::uint64_t>(config.parameter_count()) > 2 * floats_in_file + (1u << 20))
     throw ModelFileError(fmt::format("{}: the config needs {} parameters but the file holds {}",
-                                     source, model.config.parameter_count(), floats_in_file));
-  const auto specs = parameter_specs(model.config);
-  assign_prefaulted(model.parameters, model.config.parameter_count(), 0.0f);
+                                     source, config.parameter_count(), floats_in_file));
+  const auto specs = parameter_specs(config);
+  std::vector<const TensorView*> views;
   for (const auto& spec : specs) {
     const TensorView* t = file.find(spec.name);
     if (!t) throw ModelFileError(fmt::format("{}: missing tensor '{}'", source, spec.name));
@@ -104,7 +112,7 @@ Model model_from_tensor_view(const TensorFileView& file, const std::string& sour
       throw ModelFileError(fmt::format("{}: tensor '{}' has shape [{}], the config needs [{}]",
                                        source, spec.name, fmt::join(t->shape, ", "),
                                        fmt::join(spec.shape, ", ")));
-    t->copy_to(model.parameters.data() + spec.offset);
+    views.push_back(t);
   }
   for (const auto& t : file.tensors) {
     const bool known = std::any_of(specs.begin(), specs.end(),
@@ -113,7 +121,59 @@ Model model_from_tensor_view(const TensorFileView& file, const std::string& sour
     if (!known && t.name.rfind("adam.", 0) != 0 && t.name.rfind("ema.", 0) != 0)
       throw ModelFileError(fmt::format("{}: unexpected tensor '{}'", source, t.name));
   }
+  return views;
+}
+
+// Copies the views (in parameter_specs order) into a new arena.
+std::vector<float> copy_to_arena(const std::vector<const TensorView*>& views,
+                                 const ModelConfig& config) {
+  std::vector<float> arena;
+  assign_prefaulted(arena, config.parameter_count(), 0.0f);
+  const auto specs = parameter_specs(config);
+  for (std::size_t i = 0; i < specs.size(); ++i) views[i]->copy_to(arena.data() + specs[i].offset);
+  return arena;
+}
+
+}  // namespace
+
+Model model_from_tensor_view(const TensorFileView& file, const std::string& source) {
+  Model model = model_header(file, source);
+  model.parameters = copy_to_arena(parameter_views(file, model.config, source), model.config);
   return model;
+}
+
+MappedModel MappedModel::from_model(Model model) {
+  MappedModel m;
+  m.config = model.config;
+  m.tokenizer_model = std::move(model.tokenizer_model);
+  m.arena = std::move(model.parameters);
+  m.tensors = bind_parameters(m.config, m.arena.data());
+  return m;
+}
+
+MappedModel map_model(const std::string& path) {
+  auto file = std::make_unique<const MappedFile>(path);
+  const TensorFileView view = view_tensor_file(file->bytes(), path);
+  Model header = model_header(view, path);
+  const auto views = parameter_views(view, header.config, path);
+  const bool aligned = std::all_of(views.begin(), views.end(), [](const TensorView* t) {
+    return reinterpret_cast<std::uintptr_t>(t->data) % alignof(float) == 0;
+  });
+  if (!aligned) {  // a version 1 file: its tensors sit wherever their names left them
+    header.parameters = copy_to_arena(views, header.config);
+    return MappedModel::from_model(std::move(header));
+  }
+  MappedModel m;
+  m.config = header.config;
+  m.tokenizer_model = std::move(header.tokenizer_model);
+  // bind_parameters lays the tensors out in one arena; here each points into the file.
+  const auto specs = parameter_specs(m.config);
+  std::vector<float*> where(specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i)
+    where[i] = reinterpret_cast<float*>(const_cast<char*>(views[i]->data));
+  m.tensors = bind_parameters(m.config, where);
+  m.file = std::move(file);
+  return m;
 }
 
 Model model_from_tensor_file(const TensorFile& file, const std::string& source) {

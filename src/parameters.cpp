@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <stdexcept>
 
 #include "sentemb/errors.h"
 
@@ -42,10 +43,17 @@ std::vector<TensorSpec> parameter_specs(const ModelConfig& config) {
 }
 
 ParameterTensors bind_parameters(const ModelConfig& config, float* arena) {
+  std::vector<float*> where;
+  for (const auto& spec : parameter_specs(config)) where.push_back(arena + spec.offset);
+  return bind_parameters(config, where);
+}
+
+ParameterTensors bind_parameters(const ModelConfig& config, const std::vector<float*>& where) {
   // Walks the same order as parameter_specs.
-  const auto specs = parameter_specs(config);
+  if (where.size() != parameter_specs(config).size())
+    throw std::logic_error("bind_parameters: one pointer per tensor of parameter_specs needed");
   std::size_t i = 0;
-  auto next = [&]() { return arena + specs[i++].offset; };
+  auto next = [&]() { return where[i++]; };
   ParameterTensors t;
   t.tok_emb = next();
   t.pos_emb = next();

@@ -96,7 +96,8 @@ std::uint64_t tensor_file_checksum(std::string_view bytes) {
 std::string serialize_tensor_file(const TensorFile& file) {
   std::string out;
   std::size_t total = 64 + file.header.size() + file.blob.size();
-  for (const auto& t : file.tensors) total += 64 + t.name.size() + t.data.size() * sizeof(float);
+  for (const auto& t : file.tensors)
+    total += 64 + kTensorAlignment + t.name.size() + t.data.size() * sizeof(float);
   out.reserve(total);
   out.append(kMagic, sizeof(kMagic));
   put<std::uint32_t>(out, kTensorFileVersion);
@@ -112,6 +113,7 @@ std::string serialize_tensor_file(const TensorFile& file) {
     put<std::uint32_t>(out, static_cast<std::uint32_t>(t.shape.size()));
     for (auto d : t.shape) put<std::uint64_t>(out, static_cast<std::uint64_t>(d));
     put<std::uint64_t>(out, t.data.size() * sizeof(float));
+    out.append((kTensorAlignment - out.size() % kTensorAlignment) % kTensorAlignment, '\0');
     out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
   }
   put<std::uint64_t>(out, tensor_file_checksum(out));
@@ -163,6 +165,13 @@ TensorFileView view_tensor_file(std::string_view bytes, const std::string& sourc
     if (nbytes != elements * sizeof(float))
       throw ModelFileError(fmt::format("{}: {} declares {} bytes but its shape needs {}", source,
                                        what, nbytes, elements * sizeof(float)));
+    if (version >= 2) {
+      const auto pad = in.take((kTensorAlignment - in.pos() % kTensorAlignment) % kTensorAlignment,
+                               what + "'s alignment");
+      if (pad.find_first_not_of('\0') != std::string_view::npos)
+        throw ModelFileError(
+            fmt::format("{}: corrupt file: {}'s alignment bytes are not zero", source, what));
+    }
     t.data = in.take(nbytes, what + "'s data").data();  // checked before any allocation
     t.count = elements;
     file.tensors.push_back(std::move(t));

@@ -14,6 +14,8 @@
 
 namespace sentemb {
 
+struct MappedModel;  // sentemb/model_file.h
+
 enum class Precision { kFp32, kBf16, kInt8 };
 std::string to_string(Precision precision);
 Precision precision_from_string(const std::string& name);  // "fp32", "bf16", "int8"
@@ -51,7 +53,7 @@ class Encoder {
   void encode_ids(const std::vector<std::vector<int>>& ids, float* out);
 
  private:
-  Encoder(Model model, Tokenizer tokenizer, EncoderOptions options);  // the model's tokenizer
+  Encoder(MappedModel model, Tokenizer tokenizer, EncoderOptions options);  // the model's tokenizer
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -3,8 +3,11 @@
 // tokenizer, its tensors the parameters by name (parameters.h).
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "sentemb/mapped_file.h"
 #include "sentemb/model.h"
 #include "sentemb/tensor_file.h"
 
@@ -19,5 +22,23 @@ void save_model(const Model& model, const std::string& path);  // atomic
 TensorFile model_to_tensor_file(const Model& model);
 Model model_from_tensor_file(const TensorFile& file, const std::string& source);
 Model model_from_tensor_view(const TensorFileView& file, const std::string& source);
+
+// A model for inference, whose parameters are read in place from the mapped model
+// file when it aligns them (format version 2 on), else from an arena of its own
+// (older files, or a Model handed over). In place, loading touches each page of the
+// file once, to check its checksum, and copies nothing: on a paravirtualised VM
+// where a first touch of a page costs microseconds, that halves the load.
+struct MappedModel {
+  ModelConfig config;
+  std::string tokenizer_model;             // serialized SentencePiece model
+  std::unique_ptr<const MappedFile> file;  // the parameters' home when read in place
+  std::vector<float> arena;                // (config.parameter_count()) otherwise
+  ParameterTensors tensors;                // into `file` or `arena`; read-only
+
+  static MappedModel from_model(Model model);
+};
+
+// Throws as load_model does.
+MappedModel map_model(const std::string& path);
 
 }  // namespace sentemb

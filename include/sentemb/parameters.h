@@ -51,6 +51,9 @@ struct ParameterTensors {
 
 // Views an arena of parameter_count() floats as named tensors.
 ParameterTensors bind_parameters(const ModelConfig& config, float* arena);
+// The same from one pointer per tensor, in parameter_specs order (tensors that
+// live apart, as in a mapped model file).
+ParameterTensors bind_parameters(const ModelConfig& config, const std::vector<float*>& where);
 
 // Random initialisation: token embeddings N(0, token_embedding_std²); everything
 // else GPT-2/BERT style: N(0, 0.02²) for the matrices and the position embeddings,

@@ -7,11 +7,16 @@
 //   u64 n, n B   blob: the serialized SentencePiece model
 //   u32          tensor count
 //   per tensor:  u32 name length, name, u32 dtype (0 = float32), u32 ndim,
-//                u64 dims[ndim], u64 byte size, the data
+//                u64 dims[ndim], u64 byte size, [version 2 on: zero bytes up to the
+//                next multiple of kTensorAlignment from the file start], the data
 //   u64          checksum: FNV-1a-64 over the preceding bytes read as u64 words,
 //                the last (size % 8) bytes one at a time (tensor_file_checksum)
 // Every length is checked against the bytes that remain before anything is
 // allocated, so a corrupt or hostile file is an error, never a crash.
+//
+// Version 2 aligns each tensor's data so that a mapped file can be read in place
+// (model_file.h, map_model): no copy of the parameters, and none of the page
+// faults of filling one. Version 1 files (unaligned) still load, by copying.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +26,8 @@
 
 namespace sentemb {
 
-constexpr std::uint32_t kTensorFileVersion = 1;
+constexpr std::uint32_t kTensorFileVersion = 2;
+constexpr std::size_t kTensorAlignment = 64;  // bytes, from the file start (version 2 on)
 
 struct NamedTensor {
   std::string name;
@@ -42,7 +48,7 @@ struct TensorFile {
 struct TensorView {
   std::string_view name;
   std::vector<std::int64_t> shape;
-  const char* data = nullptr;  // `count` float32 values, not necessarily aligned
+  const char* data = nullptr;  // `count` float32 values; aligned from version 2 on
   std::uint64_t count = 0;
   void copy_to(float* out) const;  // out: (count)
 };

@@ -80,7 +80,8 @@ class StsEvaluator {
  public:
   StsEvaluator(const std::string& path, const Tokenizer& tokenizer, const ModelConfig& config,
                const float* parameters, int threads)
-      : forward_(config, parameters, Precision::kFp32, kBatch, EncoderForward::Weights::kLive),
+      : forward_(config, bind_parameters(config, const_cast<float*>(parameters)), Precision::kFp32,
+                 kBatch, EncoderForward::Weights::kLive),
         dim_(config.dim) {
     CorpusReader reader(path, CorpusFormat::kSts);
     Record r;

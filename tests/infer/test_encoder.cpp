@@ -61,14 +61,13 @@ TEST_CASE("An EncoderForward on live weights follows changes to them", "[encoder
   std::vector<const std::vector<int>*> batch;
   for (const auto& s : seqs) batch.push_back(&s);
   const int C = model.config.dim;
-  EncoderForward live(model.config, model.parameters.data(), Precision::kFp32, 64,
-                      EncoderForward::Weights::kLive);
+  const auto tensors = bind_parameters(model.config, model.parameters.data());
+  EncoderForward live(model.config, tensors, Precision::kFp32, 64, EncoderForward::Weights::kLive);
   std::vector<float> before(64 * C), after(64 * C), fresh(64 * C);
   live.forward(batch, before.data(), true);
   for (auto& p : model.parameters) p *= 1.1f;
   live.forward(batch, after.data(), true);
-  EncoderForward(model.config, model.parameters.data(), Precision::kFp32, 64)
-      .forward(batch, fresh.data(), true);
+  EncoderForward(model.config, tensors, Precision::kFp32, 64).forward(batch, fresh.data(), true);
   float moved = 0, worst = 0;
   for (int i = 0; i < 64 * C; ++i) {
     moved = std::max(moved, std::abs(after[i] - before[i]));
@@ -76,9 +75,9 @@ TEST_CASE("An EncoderForward on live weights follows changes to them", "[encoder
   }
   CHECK(moved > 1e-3f);
   CHECK(worst < 1e-5f);
-  CHECK_THROWS_AS(EncoderForward(model.config, model.parameters.data(), Precision::kBf16, 64,
-                                 EncoderForward::Weights::kLive),
-                  std::logic_error);
+  CHECK_THROWS_AS(
+      EncoderForward(model.config, tensors, Precision::kBf16, 64, EncoderForward::Weights::kLive),
+      std::logic_error);
 }
 
 TEST_CASE("encode() returns vectors in input order, unit length", "[encoder]") {

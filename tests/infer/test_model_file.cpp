@@ -4,6 +4,7 @@
 //
 // The corruption tests walk the file with this test's own reading of the layout
 // (tensor_file.h) so that they can cut or patch it at every field boundary.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
@@ -67,7 +68,7 @@ struct TensorLayout {
   std::string name;
   std::size_t name_size_at, name_at, dtype_at, ndim_at;
   std::vector<std::size_t> dim_at;
-  std::size_t nbytes_at, data_at, data_end;
+  std::size_t nbytes_at, pad_at, data_at, data_end;  // pad_at == data_at in version 1
 };
 
 struct FileLayout {
@@ -97,7 +98,9 @@ FileLayout walk(const std::string& b) {
     at = t.ndim_at + 4;
     for (std::uint32_t d = 0; d < ndim; ++d, at += 8) t.dim_at.push_back(at);
     t.nbytes_at = at;
-    t.data_at = at + 8;
+    t.pad_at = at + 8;
+    // From version 2 on, data starts at the next multiple of 64 bytes.
+    t.data_at = read_le<std::uint32_t>(b, l.version_at) >= 2 ? (t.pad_at + 63) / 64 * 64 : t.pad_at;
     t.data_end = t.data_at + read_le<std::uint64_t>(b, t.nbytes_at);
     at = t.data_end;
     l.tensors.push_back(t);
@@ -226,17 +229,88 @@ TEST_CASE("model file: the committed v1 fixture keeps loading") {
 
 TEST_CASE("model file: the C++ writer reproduces the reference writer's v1 bytes") {
   // Both writers follow tensor_file.h independently; identical bytes prove they
-  // agree on every field, the JSON header text and the checksum. Only meaningful
-  // while the C++ writer writes version 1.
-  if (kTensorFileVersion != 1) return;
+  // agree on every field, the JSON header text and the checksum. The C++ writer
+  // writes version 2, which differs from version 1 only by the version number and
+  // the zero bytes that align each tensor's data: without them, and with the
+  // checksum recomputed, its bytes must be the reference's.
+  REQUIRE(kTensorFileVersion == 2);
   for (const char* name : {"model_file/v1_tiny.semb", "golden/tiny.semb"}) {
     INFO(name);
     const std::string path = test::data_path(name);
     const std::string reference = test::read_file(path);
     const std::string ours = serialize_tensor_file(model_to_tensor_file(load_model(path)));
-    CHECK(ours.size() == reference.size());
-    CHECK(ours == reference);
+    const FileLayout l = walk(ours);
+    std::string as_v1;
+    std::size_t from = 0;
+    for (const auto& t : l.tensors) {
+      CHECK(t.data_at % kTensorAlignment == 0);
+      CHECK(ours.substr(t.pad_at, t.data_at - t.pad_at).find_first_not_of('\0') ==
+            std::string::npos);
+      as_v1 += ours.substr(from, t.pad_at - from);
+      from = t.data_at;
+    }
+    as_v1 += ours.substr(from, l.checksum_at - from);
+    write_le<std::uint32_t>(as_v1, l.version_at, 1);
+    const std::uint64_t checksum = tensor_file_checksum(as_v1);
+    as_v1.append(reinterpret_cast<const char*>(&checksum), 8);
+    CHECK(as_v1.size() == reference.size());
+    CHECK(as_v1 == reference);
   }
+}
+
+TEST_CASE("model file: a mapped version 2 file is read in place, a version 1 file copied",
+          "[reliability]") {
+  test::TempDir dir;
+  const std::string v2 = dir.file("v2.semb");
+  save_model(Model::create(small_config(), tiny_tokenizer(), 7), v2);
+  const std::string v1 = test::data_path("model_file/v1_tiny.semb");
+  for (const std::string& path : {v2, v1}) {
+    INFO(path);
+    const Model copied = load_model(path);
+    const MappedModel mapped = map_model(path);
+    CHECK(mapped.config.to_json() == copied.config.to_json());
+    CHECK(mapped.tokenizer_model == copied.tokenizer_model);
+    // In place for v2: no arena, every tensor inside the mapping and aligned.
+    CHECK(mapped.arena.empty() == (path == v2));
+    CHECK(static_cast<bool>(mapped.file) == (path == v2));
+    const auto expected =
+        bind_parameters(copied.config, const_cast<float*>(copied.parameters.data()));
+    std::vector<std::pair<const float*, const float*>> pairs = {
+        {mapped.tensors.tok_emb, expected.tok_emb},
+        {mapped.tensors.pos_emb, expected.pos_emb},
+        {mapped.tensors.lnf_w, expected.lnf_w},
+        {mapped.tensors.lnf_b, expected.lnf_b}};
+    for (std::size_t b = 0; b < expected.blocks.size(); ++b) {
+      const auto &m = mapped.tensors.blocks[b], &e = expected.blocks[b];
+      pairs.insert(pairs.end(), {{m.ln1_w, e.ln1_w},
+                                 {m.ln1_b, e.ln1_b},
+                                 {m.qkv_w, e.qkv_w},
+                                 {m.qkv_b, e.qkv_b},
+                                 {m.proj_w, e.proj_w},
+                                 {m.proj_b, e.proj_b},
+                                 {m.ln2_w, e.ln2_w},
+                                 {m.ln2_b, e.ln2_b},
+                                 {m.fc1_w, e.fc1_w},
+                                 {m.fc1_b, e.fc1_b},
+                                 {m.fc2_w, e.fc2_w},
+                                 {m.fc2_b, e.fc2_b}});
+    }
+    const auto specs = parameter_specs(copied.config);
+    REQUIRE(pairs.size() == specs.size());
+    std::size_t mismatched = 0, misaligned = 0;
+    for (const auto& [m, e] : pairs) {
+      // The spec whose arena place `e` is gives the tensor's size.
+      const auto offset = e - copied.parameters.data();
+      const auto spec = std::find_if(specs.begin(), specs.end(),
+                                     [&](const TensorSpec& s) { return s.offset == offset; });
+      REQUIRE(spec != specs.end());
+      if (std::memcmp(m, e, spec->size * sizeof(float)) != 0) ++mismatched;
+      if (path == v2 && reinterpret_cast<std::uintptr_t>(m) % kTensorAlignment != 0) ++misaligned;
+    }
+    CHECK(mismatched == 0);
+    CHECK(misaligned == 0);
+  }
+  CHECK_THROWS_AS(map_model(dir.file("missing.semb")), IoError);
 }
 
 TEST_CASE("model file: a missing file is an IoError naming the path") {
@@ -312,6 +386,8 @@ TEST_CASE("model file: truncation at every section boundary is reported", "[reli
     cuts.push_back({t.nbytes_at, "before the byte size of " + t.name});
     cuts.push_back({t.data_at, "before the data of " + t.name});
     cuts.push_back({t.data_end, "after the data of " + t.name});
+    if (t.data_at > t.pad_at + 1)
+      cuts.push_back({t.pad_at + 1, "inside the alignment of " + t.name});
   }
   // Points inside fields of the first, a middle and the last tensor.
   for (std::size_t i : {std::size_t{0}, l.tensors.size() / 2, l.tensors.size() - 1}) {
@@ -374,6 +450,15 @@ TEST_CASE("model file: a flipped byte in any section is caught", "[reliability]"
     std::string bytes = full;
     bytes[qkv.dtype_at] ^= 0x01;
     CHECK_THAT(load_error(bytes), Contains("dtype") && Contains("blocks.1.attn.qkv.weight"));
+  }
+  SECTION("an alignment byte") {
+    std::string bytes = full;
+    const TensorLayout* padded = nullptr;
+    for (const auto& t : l.tensors)
+      if (t.data_at > t.pad_at) padded = &t;
+    REQUIRE(padded);
+    bytes[padded->data_at - 1] ^= 0x01;
+    CHECK_THAT(load_error(bytes), Contains("alignment") && Contains(padded->name));
   }
   SECTION("a rank") {
     std::string bytes = full;

@@ -23,6 +23,7 @@ import torch
 
 MAGIC = b"SENTEMB\0"
 FORMAT_VERSION = 1
+ALIGNMENT = 64  # tensor data alignment from format version 2 on
 DTYPE_FLOAT32 = 0
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 
@@ -152,7 +153,7 @@ def parse_tensor_file(data: bytes):
     if take(8) != MAGIC:
         raise ValueError("bad magic")
     (version,) = struct.unpack("<I", take(4))
-    if version != FORMAT_VERSION:
+    if version not in (1, 2):  # this module writes 1; sentemb writes 2 (aligned tensors)
         raise ValueError(f"unsupported version {version}")
     header = json.loads(take(struct.unpack("<Q", take(8))[0]))
     blob = take(struct.unpack("<Q", take(8))[0])
@@ -165,6 +166,8 @@ def parse_tensor_file(data: bytes):
             raise ValueError(f"{name}: dtype {dtype}")
         shape = struct.unpack(f"<{ndim}Q", take(8 * ndim))
         (nbytes,) = struct.unpack("<Q", take(8))
+        if version >= 2 and any(take(-pos % ALIGNMENT)):
+            raise ValueError(f"{name}: alignment bytes not zero")
         if nbytes != 4 * int(np.prod(shape, dtype=np.int64)):
             raise ValueError(f"{name}: size {nbytes} does not match shape {shape}")
         tensors.append((name, np.frombuffer(take(nbytes), dtype="<f4").reshape(shape).copy()))
