@@ -73,10 +73,10 @@ Encoder::Encoder(MappedModel model, Tokenizer tokenizer, EncoderOptions options)
 
 Encoder Encoder::load(const std::string& model_path, EncoderOptions options) {
   // The file is read and checked, and its tokenizer built, on a second thread while
-  // this one has oneDNN generate its GEMM kernels (nn/gemm_warmup.h): about 40 ms
-  // less for `sentemb score` on two sentences on a 2-core Zen 5 VM (173 → 133 ms,
-  // medians of 15 alternating runs). The future joins the thread whether or not the
-  // warm-up throws.
+  // this one has oneDNN generate the GEMM kernels that bf16 and int8 need
+  // (nn/gemm_warmup.h): about 40 ms less for `sentemb score` on two sentences on a
+  // 2-core Zen 5 VM (173 → 133 ms, medians of 15 alternating runs, when fp32 needed
+  // them too). The future joins the thread whether or not the warm-up throws.
   struct Loaded {
     MappedModel model;
     Tokenizer tokenizer;

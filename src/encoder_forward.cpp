@@ -107,7 +107,11 @@ nn::Linear& EncoderForward::layer_of(std::size_t index) {
 
 void EncoderForward::product(nn::Linear& layer, const void* x, const void* w, std::size_t index,
                              const float* b, void* y, int N) {
-  if (packable_ && N >= kPackedRows) {
+  if (N < kPackedRows) {
+    layer.forward_per_m(x, w, b, y, N);
+    return;
+  }
+  if (packable_) {
     if (packed_weights_.empty()) {
       for (std::size_t i = 0; i < 4 * params_.blocks.size(); ++i) {
         const auto& p = params_.blocks[i / 4];

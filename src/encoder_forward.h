@@ -46,8 +46,9 @@ class EncoderForward {
   // in the quantized copies (4 per block: qkv, proj, fc1, fc2).
   void linear(nn::Linear& layer, const float* x, const float* w, std::size_t index, const float* b,
               float* y, int N);
-  // y (+)= x · W + b in fp32 or bf16, on the packed copy of W for products of at least
-  // kPackedRows rows (packed at the first of them), else on the plain W.
+  // y (+)= x · W + b in fp32 or bf16: on the packed copy of W for products of at least
+  // kPackedRows rows (packed at the first of them), else on the plain W with a
+  // primitive for that M (nn/linear.h: no JIT GEMM for a small call to wait for).
   void product(nn::Linear& layer, const void* x, const void* w, std::size_t index, const float* b,
                void* y, int N);
   nn::Linear& layer_of(std::size_t index);  // qkv_, proj_, fc1_ or fc2_ for a weight's index

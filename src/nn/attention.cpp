@@ -1,6 +1,8 @@
 #include "nn/attention.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 namespace sentemb::nn {
@@ -95,8 +97,44 @@ void Attention::run_context(const Prims& p, const void* probs, const void* qkv, 
                                                  {DNNL_ARG_DST, wrap(ctx_md(B, T), ctx)}});
 }
 
+void Attention::forward_loops(const float* qkv, const float* key_mask, float* probs, float* ctx,
+                              int B, int T) const {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd_));
+  const std::int64_t row = 3 * C_;  // qkv's row stride
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < NH_; ++h)
+      for (int i = 0; i < T; ++i) {
+        const float* q = qkv + (std::int64_t(b) * T + i) * row + h * hd_;
+        float* p = probs + ((std::int64_t(b) * NH_ + h) * T + i) * T;
+        // p = softmax(q·kⱼ / √hd + maskⱼ) over the keys j, the maximum subtracted first.
+        float most = -std::numeric_limits<float>::infinity();
+        for (int j = 0; j < T; ++j) {
+          const float* k = qkv + (std::int64_t(b) * T + j) * row + C_ + h * hd_;
+          float dot = 0;
+          for (int d = 0; d < hd_; ++d) dot += q[d] * k[d];
+          p[j] = dot * scale + (key_mask ? key_mask[b * T + j] : 0.0f);
+          most = std::max(most, p[j]);
+        }
+        float sum = 0;
+        for (int j = 0; j < T; ++j) sum += p[j] = std::exp(p[j] - most);
+        const float inverse = 1.0f / sum;
+        for (int j = 0; j < T; ++j) p[j] *= inverse;
+        // ctx row i of head h = Σⱼ pⱼ · vⱼ
+        float* out = ctx + (std::int64_t(b) * T + i) * C_ + h * hd_;
+        std::fill(out, out + hd_, 0.0f);
+        for (int j = 0; j < T; ++j) {
+          const float* v = qkv + (std::int64_t(b) * T + j) * row + 2 * C_ + h * hd_;
+          for (int d = 0; d < hd_; ++d) out[d] += p[j] * v[d];
+        }
+      }
+}
+
 void Attention::forward(const void* qkv, const float* key_mask, float* probs, void* ctx, int B,
                         int T) const {
+  if (!bf16_ && std::int64_t(B) * T < kLoopRows) {
+    forward_loops(static_cast<const float*>(qkv), key_mask, probs, static_cast<float*>(ctx), B, T);
+    return;
+  }
   auto& p = prims(B, T);
   run_scores(p, qkv, key_mask, probs, B, T);
   void* normalized = probs;  // fp32: the softmax runs in place

@@ -7,6 +7,11 @@
 // written through a strided view, so the heads need no transposes. Each batched
 // product is one oneDNN matmul; primitives are cached per (B, T).
 //
+// fp32 forward on fewer than kLoopRows rows (B·T: a query, a pair to score) runs as
+// plain loops instead: oneDNN's products on these strided views go to its JIT GEMM,
+// whose first use generates all its kernels (about 40 ms on a 2-core Zen 5), more
+// than a whole small call takes without it.
+//
 // bf16: qkv and ctx are bf16, both products multiply bf16 with fp32 accumulation;
 // the scores and the softmax are fp32, the softmax writing its probabilities in
 // bf16 for P · v (training: the caller rounds them, after its dropout).
@@ -21,6 +26,7 @@
 namespace sentemb::nn {
 
 constexpr float kMaskedScore = -1e9f;
+constexpr int kLoopRows = 256;  // fp32 forward on fewer rows (B·T) runs as plain loops
 
 class Attention {
  public:
@@ -70,6 +76,9 @@ class Attention {
   void run_softmax(const Prims& p, const float* scores, void* probs, int B, int T) const;
   void run_context(const Prims& p, const void* probs, const void* qkv, void* ctx, int B,
                    int T) const;
+  // forward in fp32 as loops, for small batches (see above).
+  void forward_loops(const float* qkv, const float* key_mask, float* probs, float* ctx, int B,
+                     int T) const;
   int C_, NH_, hd_;
   bool bf16_;
   mutable ShapeCache<Prims> cache_;

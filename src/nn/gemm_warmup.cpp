@@ -36,7 +36,6 @@ void run_product(bool bf16, bool int8) {
 }  // namespace
 
 void warm_up_gemm(bool bf16, bool int8) {
-  run_product(false, false);
   if (bf16) run_product(true, false);
   if (int8) run_product(false, true);
 }

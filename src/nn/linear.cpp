@@ -63,23 +63,35 @@ dnnl::memory Linear::pack(const void* w) {
   return packed;
 }
 
-bool Linear::forward_packed(const void* x, const dnnl::memory& w, const float* b, void* y,
-                            int M) const {
-  if (packed_w_md_.is_zero() || w.get_desc() != packed_w_md_)
-    throw std::logic_error("Linear::forward_packed: weights not from this layer's pack()");
-  const auto& prim = packed_prims_.get({M, 0, 0, 0}, [&]() -> std::optional<dnnl::matmul> {
+const std::optional<dnnl::matmul>& Linear::per_m_prim(int M, const dnnl::memory::desc& w_md) const {
+  const bool packed = w_md != w_md_;
+  return per_m_prims_.get({M, packed, 0, 0}, [&]() -> std::optional<dnnl::matmul> {
     dnnl::memory::desc x_md({M, in_}, x_md_.data_type(), tag::ab),
         y_md({M, out_}, y_md_.data_type(), tag::ab);
     try {
-      return dnnl::matmul(dnnl::matmul::primitive_desc(
-          dnnl::matmul::desc(x_md, packed_w_md_, b_md_, y_md), attr_, dnnl_context().engine));
+      return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(x_md, w_md, b_md_, y_md),
+                                                       attr_, dnnl_context().engine));
     } catch (const dnnl::error&) {
       return std::nullopt;  // no implementation reads this layout at this M
     }
   });
+}
+
+bool Linear::forward_packed(const void* x, const dnnl::memory& w, const float* b, void* y,
+                            int M) const {
+  if (packed_w_md_.is_zero() || w.get_desc() != packed_w_md_)
+    throw std::logic_error("Linear::forward_packed: weights not from this layer's pack()");
+  const auto& prim = per_m_prim(M, packed_w_md_);
   if (!prim) return false;
   execute(*prim, x, w, b, y, M);
   return true;
+}
+
+void Linear::forward_per_m(const void* x, const void* w, const float* b, void* y, int M) const {
+  if (options_.int8) throw std::logic_error("int8 Linear: call forward_int8");
+  // Should oneDNN offer no primitive for this M, the runtime-M one runs it.
+  const auto& prim = per_m_prim(M, w_md_);
+  execute(prim ? *prim : matmul_prim_, x, wrap(w_md_, w), b, y, M);
 }
 
 void Linear::execute(const dnnl::matmul& prim, const void* x, const dnnl::memory& w, const float* b,

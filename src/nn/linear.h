@@ -10,7 +10,9 @@
 // runtime-M primitive instead runs oneDNN's JIT GEMM, which packs both operands on
 // every call; on the model's shapes the packed form measured 4-8% faster in fp32 and
 // 9-12% in bf16 for whole encode passes (docs/benchmarks.md). Building a primitive
-// for a new M takes about 0.3 ms, hence forward for small, one-off products.
+// for a new M takes about 0.3 ms. forward_per_m does the same on the plain W: for
+// small inference products, where it spares oneDNN's JIT GEMM, whose first product
+// generates all its kernels (about 40 ms on a 2-core Zen 5).
 //
 // int8 (inference only): x and W are s8 with per-row and per-column scales
 // (nn/quantize.h); the matmul accumulates in s32 and one pass then dequantizes,
@@ -54,6 +56,8 @@ class Linear {
   // has no primitive for this M that reads the packed layout (never seen on the
   // x86 CPUs measured; the caller then uses forward on the plain weights).
   bool forward_packed(const void* x, const dnnl::memory& w, const float* b, void* y, int M) const;
+  // As forward, on a primitive built for this M (fp32 and bf16).
+  void forward_per_m(const void* x, const void* w, const float* b, void* y, int M) const;
 
   int in() const { return in_; }
   int out() const { return out_; }
@@ -65,8 +69,10 @@ class Linear {
   dnnl::matmul matmul_prim_;        // runtime M, plain W
   dnnl::primitive_attr attr_;       // the sum post-op when accumulating
   dnnl::memory::desc packed_w_md_;  // the layout pack() writes, chosen by oneDNN at first use
-  // Per M: a primitive reading packed W, or none when oneDNN offers none.
-  mutable ShapeCache<std::optional<dnnl::matmul>> packed_prims_;
+  // Per (M, packed W or not): a primitive, or none when oneDNN offers none.
+  mutable ShapeCache<std::optional<dnnl::matmul>> per_m_prims_;
+
+  const std::optional<dnnl::matmul>& per_m_prim(int M, const dnnl::memory::desc& w_md) const;
 
   void execute(const dnnl::matmul& prim, const void* x, const dnnl::memory& w, const float* b,
                void* y, int M) const;
