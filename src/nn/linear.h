@@ -1,6 +1,7 @@
-// Linear layer y (M, N) = x (M, K) · W (K, N) + b (N) as ONE oneDNN matmul
-// primitive whose M is a runtime dimension, so the same primitive serves every
-// batch size and sentence length. A sum post-op fuses the accumulation into y of
+// Linear layer y (M, N) = x (M, K) · W (K, N) + b (N). forward runs ONE oneDNN
+// matmul primitive whose M is a runtime dimension, so the same primitive serves
+// every batch size and sentence length (training; inference uses the per-M forms
+// below). A sum post-op fuses the accumulation into y of
 // the residual connections (y += x·W + b); GELU (the inference FFN) is a pass of
 // nn/gelu.h over y after the product, cheaper than oneDNN's GELU post-op.
 //
