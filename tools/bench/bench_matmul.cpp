@@ -24,14 +24,16 @@ struct MatmulResult {
   std::string impl;
 };
 
-// y (M, N) = x (M, K) · W (K, N), row-major; runtime_m: M is a runtime dimension.
+// y (M, N) = x (M, K) · W (K, N), row-major; runtime_m: M is a runtime dimension;
+// packed (fixed M only): W in the layout oneDNN picks, reordered before timing, as
+// src/nn/linear.cpp's packed weights.
 MatmulResult time_matmul(dnnl::engine& engine, dnnl::stream& stream, int M, int K, int N, bool bf16,
-                         bool runtime_m, double seconds) {
+                         bool runtime_m, double seconds, bool packed = false) {
   const dt in = bf16 ? dt::bf16 : dt::f32;
   const dnnl::memory::dim pd_m = runtime_m ? DNNL_RUNTIME_DIM_VAL : M;
   dnnl::memory::desc x_pd({pd_m, K}, in, tag::ab), w_md({K, N}, in, tag::ab),
-      y_pd({pd_m, N}, dt::f32, tag::ab);
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_pd, w_md, y_pd), engine);
+      w_pd({K, N}, in, packed ? tag::any : tag::ab), y_pd({pd_m, N}, dt::f32, tag::ab);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_pd, w_pd, y_pd), engine);
   dnnl::matmul prim(pd);
   dnnl::memory::desc x_md({M, K}, in, tag::ab), y_md({M, N}, dt::f32, tag::ab);
   dnnl::memory x(x_md, engine), w(w_md, engine), y(y_md, engine);
@@ -54,9 +56,15 @@ MatmulResult time_matmul(dnnl::engine& engine, dnnl::stream& stream, int M, int 
   };
   fill(x, static_cast<std::size_t>(M) * K);
   fill(w, static_cast<std::size_t>(K) * N);
+  dnnl::memory w_used = w;
+  if (pd.weights_desc() != w_md) {
+    w_used = dnnl::memory(pd.weights_desc(), engine);
+    dnnl::reorder(w, w_used).execute(stream, w, w_used);
+    stream.wait();
+  }
   const Timing t = time_iterations(
       [&] {
-        prim.execute(stream, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, y}});
+        prim.execute(stream, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_used}, {DNNL_ARG_DST, y}});
         stream.wait();
       },
       2, 5, seconds);
@@ -85,17 +93,20 @@ int run_matmul(const Flags& flags) {
     const int C = flags.integer("dim", 256), F = flags.integer("ffn", 1024), M = 4096;
     const int shapes[4][2] = {{C, 3 * C}, {C, C}, {C, F}, {F, C}};
     const char* names[4] = {"qkv", "proj", "fc1", "fc2"};
+    // runtime M (plain W), fixed M (plain W), fixed M (packed W)
+    const std::pair<bool, bool> variants[3] = {{false, false}, {true, false}, {false, true}};
     for (bool bf16 : {false, true})
-      for (bool runtime_m : {false, true})
+      for (const auto& [runtime_m, packed] : variants)
         for (int s = 0; s < 4; ++s) {
           const MatmulResult r = time_matmul(engine, stream, M, shapes[s][0], shapes[s][1], bf16,
-                                             runtime_m, seconds / 4);
+                                             runtime_m, seconds / 4, packed);
           fmt::print(
               "{{\"system\":\"onednn\",\"workload\":\"matmul_shape\",\"layer\":\"{}\","
-              "\"precision\":\"{}\",\"runtime_m\":{},\"threads\":{},\"m\":{},\"k\":{},\"n\":{},"
-              "\"gflops\":{:.1f},\"impl\":\"{}\"}}\n",
-              names[s], bf16 ? "bf16" : "fp32", runtime_m ? "true" : "false", omp_get_max_threads(),
-              M, shapes[s][0], shapes[s][1], r.gflops, r.impl);
+              "\"precision\":\"{}\",\"runtime_m\":{},\"packed\":{},\"threads\":{},\"m\":{},"
+              "\"k\":{},\"n\":{},\"gflops\":{:.1f},\"impl\":\"{}\"}}\n",
+              names[s], bf16 ? "bf16" : "fp32", runtime_m ? "true" : "false",
+              packed ? "true" : "false", omp_get_max_threads(), M, shapes[s][0], shapes[s][1],
+              r.gflops, r.impl);
         }
   }
   return 0;

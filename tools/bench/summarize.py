@@ -227,17 +227,22 @@ def main():
     shapes = R.rows.get("matmul_shapes", [])
     if shapes:
         p(f"### Diagnostic: the model's linear shapes, M = 4096, {threads} threads\n")
-        p("| layer | K×N | precision | fixed M GFLOP/s | impl | runtime M GFLOP/s | impl |")
-        p("|---|---|---|---:|---|---:|---|")
+        p("Each product alone, cache-warm inputs, fp32 output; sentemb runs the packed form on "
+          "256 rows or more (src/nn/linear.cpp).\n")
+        p("| layer | K×N | precision | GFLOP/s: runtime M, plain W | fixed M, plain W | fixed M, packed W "
+          "| impls (runtime / fixed) |")
+        p("|---|---|---|---:|---:|---:|---|")
         res = [r["result"] for r in shapes if r["result"].get("workload") == "matmul_shape"]
         for prec in ("fp32", "bf16"):
             for layer in ("qkv", "proj", "fc1", "fc2"):
                 f = [r for r in res if r["layer"] == layer and r["precision"] == prec]
-                fixed = next((r for r in f if not r["runtime_m"]), None)
                 rt = next((r for r in f if r["runtime_m"]), None)
+                fixed = next((r for r in f if not r["runtime_m"] and not r.get("packed")), None)
+                packed = next((r for r in f if r.get("packed")), None)
                 if fixed and rt:
-                    p(f"| {layer} | {fixed['k']}×{fixed['n']} | {prec} | {fixed['gflops']:.1f} | "
-                      f"{fixed['impl']} | {rt['gflops']:.1f} | {rt['impl']} |")
+                    pk = f"{packed['gflops']:.1f}" if packed else "—"
+                    p(f"| {layer} | {fixed['k']}×{fixed['n']} | {prec} | {rt['gflops']:.1f} | "
+                      f"{fixed['gflops']:.1f} | {pk} | {rt['impl']} / {fixed['impl']} |")
         p("")
     print("\n".join(lines))
 
