@@ -5,6 +5,8 @@
 #include <limits>
 #include <unordered_map>
 
+#include "nn/simd.h"
+
 namespace sentemb::nn {
 
 dnnl::memory::desc Attention::q_md(int B, int T, dt type) const {
@@ -97,41 +99,62 @@ void Attention::run_context(const Prims& p, const void* probs, const void* qkv, 
                                                  {DNNL_ARG_DST, wrap(ctx_md(B, T), ctx)}});
 }
 
+namespace {
+
+// One head of one sentence: p (T, T) = softmax(q · kᵀ · scale + mask) over the keys, the
+// maximum subtracted first, and ctx (T, hd) = p · v. q, k and v rows lie `row` floats
+// apart, ctx rows `ctx_row`; mask: (T) additive, or nullptr.
+SENTEMB_SIMD_CLONES
+void attend_head(const float* q, const float* k, const float* v, std::int64_t row,
+                 const float* mask, float scale, int T, int hd, float* p, float* ctx,
+                 std::int64_t ctx_row) {
+  for (int i = 0; i < T; ++i, p += T) {
+    const float* qi = q + i * row;
+    float most = -std::numeric_limits<float>::infinity();
+    for (int j = 0; j < T; ++j) {
+      const float* kj = k + j * row;
+      float dot = 0;
+#pragma omp simd reduction(+ : dot)
+      for (int d = 0; d < hd; ++d) dot += qi[d] * kj[d];
+      p[j] = dot * scale + (mask ? mask[j] : 0.0f);
+      most = std::max(most, p[j]);
+    }
+    float sum = 0;
+    for (int j = 0; j < T; ++j) sum += p[j] = std::exp(p[j] - most);
+    const float inverse = 1.0f / sum;
+    float* out = ctx + i * ctx_row;
+    std::fill(out, out + hd, 0.0f);
+    for (int j = 0; j < T; ++j) {
+      const float pj = p[j] *= inverse;
+      const float* vj = v + j * row;
+#pragma omp simd
+      for (int d = 0; d < hd; ++d) out[d] += pj * vj[d];
+    }
+  }
+}
+
+}  // namespace
+
+bool Attention::runs_as_loops(int B, int T) const {
+  return !bf16_ && std::int64_t(B) * T < kLoopRows && T <= kLoopMaxLength;
+}
+
 void Attention::forward_loops(const float* qkv, const float* key_mask, float* probs, float* ctx,
                               int B, int T) const {
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd_));
   const std::int64_t row = 3 * C_;  // qkv's row stride
   for (int b = 0; b < B; ++b)
-    for (int h = 0; h < NH_; ++h)
-      for (int i = 0; i < T; ++i) {
-        const float* q = qkv + (std::int64_t(b) * T + i) * row + h * hd_;
-        float* p = probs + ((std::int64_t(b) * NH_ + h) * T + i) * T;
-        // p = softmax(q·kⱼ / √hd + maskⱼ) over the keys j, the maximum subtracted first.
-        float most = -std::numeric_limits<float>::infinity();
-        for (int j = 0; j < T; ++j) {
-          const float* k = qkv + (std::int64_t(b) * T + j) * row + C_ + h * hd_;
-          float dot = 0;
-          for (int d = 0; d < hd_; ++d) dot += q[d] * k[d];
-          p[j] = dot * scale + (key_mask ? key_mask[b * T + j] : 0.0f);
-          most = std::max(most, p[j]);
-        }
-        float sum = 0;
-        for (int j = 0; j < T; ++j) sum += p[j] = std::exp(p[j] - most);
-        const float inverse = 1.0f / sum;
-        for (int j = 0; j < T; ++j) p[j] *= inverse;
-        // ctx row i of head h = Σⱼ pⱼ · vⱼ
-        float* out = ctx + (std::int64_t(b) * T + i) * C_ + h * hd_;
-        std::fill(out, out + hd_, 0.0f);
-        for (int j = 0; j < T; ++j) {
-          const float* v = qkv + (std::int64_t(b) * T + j) * row + 2 * C_ + h * hd_;
-          for (int d = 0; d < hd_; ++d) out[d] += p[j] * v[d];
-        }
-      }
+    for (int h = 0; h < NH_; ++h) {
+      const float* q = qkv + std::int64_t(b) * T * row + h * hd_;
+      attend_head(q, q + C_, q + 2 * C_, row, key_mask ? key_mask + b * T : nullptr, scale, T, hd_,
+                  probs + (std::int64_t(b) * NH_ + h) * T * T,
+                  ctx + std::int64_t(b) * T * C_ + h * hd_, C_);
+    }
 }
 
 void Attention::forward(const void* qkv, const float* key_mask, float* probs, void* ctx, int B,
                         int T) const {
-  if (!bf16_ && std::int64_t(B) * T < kLoopRows) {
+  if (runs_as_loops(B, T)) {
     forward_loops(static_cast<const float*>(qkv), key_mask, probs, static_cast<float*>(ctx), B, T);
     return;
   }

@@ -7,10 +7,13 @@
 // written through a strided view, so the heads need no transposes. Each batched
 // product is one oneDNN matmul; primitives are cached per (B, T).
 //
-// fp32 forward on fewer than kLoopRows rows (B·T: a query, a pair to score) runs as
-// plain loops instead: oneDNN's products on these strided views go to its JIT GEMM,
-// whose first use generates all its kernels (about 40 ms on a 2-core Zen 5), more
-// than a whole small call takes without it.
+// fp32 forward on fewer than kLoopRows rows (B·T: a query, a pair to score) of at
+// most kLoopMaxLength positions runs as plain loops instead, on one thread: oneDNN's
+// products on these strided views go to its JIT GEMM, whose first use generates all
+// its kernels (about 40 ms on a 2-core Zen 5), more than a whole small call takes
+// without it. Beyond these sizes the loops lose to oneDNN once its kernels exist
+// (alone, warm: 0.018 against 0.026 ms at B = 2, T = 12; 0.25 against 0.11 ms at
+// B = 8, T = 31, with 2 threads).
 //
 // bf16: qkv and ctx are bf16, both products multiply bf16 with fp32 accumulation;
 // the scores and the softmax are fp32, the softmax writing its probabilities in
@@ -26,7 +29,8 @@
 namespace sentemb::nn {
 
 constexpr float kMaskedScore = -1e9f;
-constexpr int kLoopRows = 256;  // fp32 forward on fewer rows (B·T) runs as plain loops
+constexpr int kLoopRows = 64;       // fp32 forward on fewer rows (B·T)...
+constexpr int kLoopMaxLength = 32;  // ...of at most this many positions runs as loops
 
 class Attention {
  public:
@@ -76,6 +80,7 @@ class Attention {
   void run_softmax(const Prims& p, const float* scores, void* probs, int B, int T) const;
   void run_context(const Prims& p, const void* probs, const void* qkv, void* ctx, int B,
                    int T) const;
+  bool runs_as_loops(int B, int T) const;  // see above
   // forward in fp32 as loops, for small batches (see above).
   void forward_loops(const float* qkv, const float* key_mask, float* probs, float* ctx, int B,
                      int T) const;
