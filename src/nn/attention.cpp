@@ -103,7 +103,9 @@ namespace {
 
 // One head of one sentence: p (T, T) = softmax(q · kᵀ · scale + mask) over the keys, the
 // maximum subtracted first, and ctx (T, hd) = p · v. q, k and v rows lie `row` floats
-// apart, ctx rows `ctx_row`; mask: (T) additive, or nullptr.
+// apart, ctx rows `ctx_row`; mask: (T) additive, or nullptr. The dot products' SIMD
+// reduction adds in a different order in each clone (nn/simd.h), so results differ
+// between CPUs in the last bits.
 SENTEMB_SIMD_CLONES
 void attend_head(const float* q, const float* k, const float* v, std::int64_t row,
                  const float* mask, float scale, int T, int hd, float* p, float* ctx,
