@@ -33,9 +33,10 @@ def checksum(data: bytes) -> int:
     return h
 
 
-def tensor_file(header: str, blob: bytes, tensors) -> bytes:
+def tensor_file(header: str, blob: bytes, tensors, version=1) -> bytes:
+    """Version 2 pads each tensor's data to a 64-byte file offset with zero bytes."""
     out = bytearray(b"SENTEMB\0")
-    out += struct.pack("<I", 1)
+    out += struct.pack("<I", version)
     hb = header.encode()
     out += struct.pack("<Q", len(hb)) + hb
     out += struct.pack("<Q", len(blob)) + blob
@@ -47,6 +48,8 @@ def tensor_file(header: str, blob: bytes, tensors) -> bytes:
         for d in shape:
             out += struct.pack("<Q", d)
         out += struct.pack("<Q", 4 * len(values))
+        if version >= 2:
+            out += bytes(-len(out) % 64)
         out += struct.pack(f"<{len(values)}f", *values)
     out += struct.pack("<Q", checksum(bytes(out)))
     return bytes(out)
@@ -67,7 +70,7 @@ def specs(cfg):
     return out + [("final_ln.weight", [C]), ("final_ln.bias", [C])]
 
 
-def model(cfg, blob=b"x", extra=(), header=None):
+def model(cfg, blob=b"x", extra=(), header=None, version=1):
     tensors = []
     i = 0
     for name, shape in specs(cfg):
@@ -79,7 +82,7 @@ def model(cfg, blob=b"x", extra=(), header=None):
     tensors += list(extra)
     if header is None:
         header = json.dumps({"kind": "model", "config": cfg})
-    return tensor_file(header, blob, tensors)
+    return tensor_file(header, blob, tensors, version)
 
 
 def write(folder, name, data):
@@ -107,7 +110,12 @@ def model_seeds():
     flipped = bytearray(good)
     flipped[40] ^= 0x10
     write(d, "flipped_byte.semb", bytes(flipped))
-    write(d, "newer_version.semb", good[:8] + struct.pack("<I", 2) + good[12:])
+    write(d, "newer_version.semb", good[:8] + struct.pack("<I", 3) + good[12:])
+    # Version 2 (what sentemb writes since session 9): tensor data 64-byte aligned.
+    write(d, "tiny_valid_v2.semb", model(tiny, version=2))
+    write(d, "two_layers_cls_v2.semb",
+          model(dict(tiny, layers=2, dim=4, heads=2, ffn_dim=3, pooling="cls", normalize=False),
+                version=2))
     write(d, "bad_magic.semb", b"SENTEMX\0" + good[8:])
     write(d, "zero_layernorm_eps.semb", model(dict(tiny, layernorm_eps=0.0)))
     shutil.copy(os.path.join(DATA, "model_file", "v1_tiny.semb"), os.path.join(d, "v1_tiny.semb"))
