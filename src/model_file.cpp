@@ -166,11 +166,10 @@ MappedModel map_model(const std::string& path) {
   MappedModel m;
   m.config = header.config;
   m.tokenizer_model = std::move(header.tokenizer_model);
-  // bind_parameters lays the tensors out in one arena; here each points into the file.
-  const auto specs = parameter_specs(m.config);
-  std::vector<float*> where(specs.size());
-  for (std::size_t i = 0; i < specs.size(); ++i)
-    where[i] = reinterpret_cast<float*>(const_cast<char*>(views[i]->data));
+  // Each tensor points into the file (views are in parameter_specs order).
+  std::vector<float*> where;
+  for (const TensorView* t : views)
+    where.push_back(reinterpret_cast<float*>(const_cast<char*>(t->data)));
   m.tensors = bind_parameters(m.config, where);
   m.file = std::move(file);
   return m;
