@@ -43,20 +43,32 @@ void add_train_command(CLI::App& app) {
       ->required();
   cmd->add_option("--tokenizer", o.tokenizer,
                   "SentencePiece .model file (default: train one on the training text)");
-  cmd->add_option("--vocab-size", o.vocab_size, "Vocabulary of a tokenizer trained here");
+  cmd->add_option_function<int>(
+      "--vocab-size", [&o](int v) { o.vocab_size = v; },
+      fmt::format("Vocabulary of a tokenizer trained here (default {}; an error with --tokenizer)",
+                  kDefaultTrainVocabSize));
   cmd->add_flag("--lowercase", o.lowercase,
-                "A tokenizer trained here case-folds text (kept in the model: encode folds too)");
+                "A tokenizer trained here case-folds text (kept in the model: encode folds too; "
+                "an error with --tokenizer)");
   args->size.add_to(cmd);
   cmd->add_option("--loss", o.loss,
                   "Loss for pair/triplet batches: " + loss_names() +
                       ", or a weighted sum like infonce:1,triplet:0.5");
-  cmd->add_option("--temperature", o.temperature, "InfoNCE temperature");
+  // Each loss option belongs to one loss: given without that loss, it is an error.
+  cmd->add_option_function<float>(
+      "--temperature", [&o](float t) { o.temperature = t; }, "InfoNCE temperature (default 0.05)");
   cmd->add_flag("--symmetric", o.symmetric, "InfoNCE in both directions (anchor↔positive)");
-  cmd->add_option("--margin", o.margin,
-                  "Triplet / contrastive margin (negative: the loss's default)");
-  cmd->add_option("--distance", o.distance, "Triplet distance: cosine or euclidean")
+  cmd->add_option_function<float>(
+      "--margin", [&o](float m) { o.margin = m; },
+      "Triplet margin (default 0.5 with cosine distance, 5 with euclidean)");
+  cmd->add_option_function<std::string>(
+         "--distance", [&o](const std::string& d) { o.distance = d; },
+         "Triplet distance: cosine (default) or euclidean")
       ->check(CLI::IsMember({"cosine", "euclidean"}));
   cmd->add_flag("--batch-hard", o.batch_hard, "Triplet loss mines the hardest in-batch negative");
+  cmd->add_option_function<float>(
+      "--contrastive-margin", [&o](float m) { o.contrastive_margin = m; },
+      "Margin of the contrastive loss of --labeled pairs, in cosine distance (default 0.5)");
   cmd->add_option("--batch", o.batch, "Examples per batch");
   cmd->add_option("--lr", o.lr, "Peak learning rate (AdamW)");
   cmd->add_option("--warmup", o.warmup, "Warm-up: a fraction of the steps (<1) or a step count");
@@ -76,17 +88,22 @@ void add_train_command(CLI::App& app) {
          "accumulation, fp32 master weights and AdamW)")
       ->check(CLI::IsMember({"fp32", "bf16"}));
   cmd->add_option("--seed", o.seed, "Random seed (initialisation, data order, dropout)");
-  cmd->add_option("--threads", o.threads, "CPU threads (0: all cores)");
+  cmd->add_option("--threads", o.threads, "CPU threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--epochs", o.epochs, "Passes over the training data");
   cmd->add_option("--max-steps", o.max_steps,
                   "Stop after this many steps (-1: no limit; 0: write the initialised model)");
-  cmd->add_option("--max-minutes", o.max_minutes, "Stop after this many minutes (0: no limit)");
+  cmd->add_option("--max-minutes", o.max_minutes,
+                  "Stop after this many minutes of training, counted from the first step "
+                  "(set-up is not counted); the LR schedule follows it (0: no limit)");
   cmd->add_option("--eval-sts", o.eval_sts, "STS file (score<TAB>s1<TAB>s2) for evaluation");
   cmd->add_option("--eval-every", o.eval_every, "Evaluate every N steps (and at the end)");
   cmd->add_option("--checkpoint-dir", o.checkpoint_dir,
                   "Directory for checkpoint.semb (written atomically)");
   cmd->add_option("--checkpoint-every", o.checkpoint_every, "Write a checkpoint every N steps");
-  cmd->add_flag("--resume", o.resume, "Continue from the checkpoint in --checkpoint-dir");
+  cmd->add_flag("--resume", o.resume,
+                "Continue from the checkpoint in --checkpoint-dir, with the same options; only " +
+                    fmt::format("{}", fmt::join(options_free_on_resume(), ", ")) + " may change");
   cmd->add_option("--pause-after", o.pause_after,
                   "Stop after N steps of this session with a checkpoint; continue with --resume "
                   "(0: off)");
@@ -111,7 +128,9 @@ void add_train_command(CLI::App& app) {
     o.token_embedding_std = args->size.token_embedding_std;
 
     Progress bar("train", 0, "steps");
-    const TrainResult r = run_training(o, [&](const TrainProgress& p) {
+    TrainCallbacks callbacks;
+    callbacks.on_warning = [](const std::string& w) { fmt::print(stderr, "warning: {}\n", w); };
+    callbacks.on_progress = [&](const TrainProgress& p) {
       bar.set_total(static_cast<std::uint64_t>(p.total_steps));
       std::string note = fmt::format("loss {:.4f}, {:.0f} pairs/s", p.loss, p.pairs_per_second);
       if (p.eval_spearman) note = fmt::format("STS spearman {:.2f}", 100 * *p.eval_spearman);
@@ -120,7 +139,8 @@ void add_train_command(CLI::App& app) {
       if (!bar.enabled() && (p.step % o.log_every == 0 || p.eval_spearman))
         fmt::print(stderr, "step {}/{}  {}  {:.0f}s\n", p.step, p.total_steps, note,
                    p.elapsed_seconds);
-    });
+    };
+    const TrainResult r = run_training(o, callbacks);
     bar.finish();
     fmt::print(stderr, "{} after {} steps ({}); final loss {:.4f}",
                r.interrupted ? "stopped" : "done", r.steps, r.stop_reason, r.final_loss);
@@ -133,7 +153,7 @@ void add_train_command(CLI::App& app) {
     if (r.interrupted) {
       fmt::print(stderr, "interrupted: checkpoint written to {}; continue with --resume\n",
                  o.checkpoint_dir.empty() ? "(no --checkpoint-dir)" : o.checkpoint_dir);
-      std::exit(130);
+      throw ExitStatus{130};
     }
   });
 }

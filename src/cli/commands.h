@@ -6,6 +6,12 @@
 
 namespace sentemb::cli {
 
+// Thrown by a command that finished but must exit with this status (e.g. 130 after an
+// interrupt): main() returns it, so destructors run, unlike std::exit.
+struct ExitStatus {
+  int code;
+};
+
 void add_tokenizer_command(CLI::App& app);  // cmd_tokenizer.cpp
 void add_info_command(CLI::App& app);       // cmd_info.cpp
 void add_init_command(CLI::App& app);       // cmd_init.cpp

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const ExitStatus& status) {
+    return status.code;
   } catch (const sentemb::UsageError& e) {
     fmt::print(stderr, "sentemb: usage error: {}\n", e.what());
     return 2;

@@ -512,9 +512,7 @@ std::unique_ptr<Loss> make_single_loss(const std::string& name, const LossOption
   throw UsageError(fmt::format("unknown loss '{}' (expected one of: {})", name, loss_names()));
 }
 
-}  // namespace
-
-std::unique_ptr<Loss> make_loss(const std::string& spec, const LossOptions& options) {
+std::vector<std::pair<std::string, std::string>> parse_loss_spec(const std::string& spec) {
   std::vector<std::pair<std::string, std::string>> parts;  // name, weight text ("" = none)
   std::size_t start = 0;
   while (true) {
@@ -534,6 +532,19 @@ std::unique_ptr<Loss> make_loss(const std::string& spec, const LossOptions& opti
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
+  return parts;
+}
+
+}  // namespace
+
+std::vector<std::string> loss_spec_names(const std::string& spec) {
+  std::vector<std::string> names;
+  for (const auto& part : parse_loss_spec(spec)) names.push_back(part.first);
+  return names;
+}
+
+std::unique_ptr<Loss> make_loss(const std::string& spec, const LossOptions& options) {
+  const auto parts = parse_loss_spec(spec);
   if (parts.size() == 1 && parts[0].second.empty())
     return make_single_loss(parts[0].first, options);
   auto sum = std::make_unique<WeightedSumLoss>();

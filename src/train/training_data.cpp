@@ -10,14 +10,15 @@ namespace sentemb::train {
 
 namespace {
 
-std::vector<Record> read_source(const TrainSource& source, OnBadLine on_bad_line) {
+std::vector<Record> read_source(const TrainSource& source, OnBadLine on_bad_line,
+                                const WarningSink& on_warning) {
   ReaderOptions options;
   options.on_bad_line = on_bad_line;
   CorpusReader reader(source.path, source.format, options);
   std::vector<Record> records;
   Record r;
   while (reader.next(r)) records.push_back(std::move(r));
-  if (reader.lines_skipped() > 0) fmt::print(stderr, "warning: {}\n", reader.skip_summary());
+  if (reader.lines_skipped() > 0 && on_warning) on_warning(reader.skip_summary());
   if (records.empty()) throw InputError(source.path, 0, "no training examples in the file");
   return records;
 }
@@ -27,7 +28,7 @@ std::vector<Record> read_source(const TrainSource& source, OnBadLine on_bad_line
 std::vector<std::string> read_training_text(const TrainOptions& options) {
   std::vector<std::string> text;
   for (const auto& source : options.sources)
-    for (auto& r : read_source(source, options.on_bad_line)) {
+    for (auto& r : read_source(source, options.on_bad_line, {})) {
       text.push_back(std::move(r.a));
       text.push_back(std::move(r.b));
       if (!r.c.empty()) text.push_back(std::move(r.c));
@@ -36,7 +37,8 @@ std::vector<std::string> read_training_text(const TrainOptions& options) {
 }
 
 std::vector<SourceData> load_training_data(const TrainOptions& options, const Tokenizer& tokenizer,
-                                           int max_len, int threads) {
+                                           int max_len, int threads,
+                                           const WarningSink& on_warning) {
   // Group ids by text: captions of one image are paraphrases, never negatives.
   std::unordered_map<std::string, std::int64_t> group_of_text;
   std::unordered_map<std::string, std::int64_t> group_ids;
@@ -50,12 +52,12 @@ std::vector<SourceData> load_training_data(const TrainOptions& options, const To
           group_ids.emplace(path + '\t' + r.group, static_cast<std::int64_t>(group_ids.size()));
       group_of_text.emplace(r.a, it->second);
     }
-    if (reader.lines_skipped() > 0) fmt::print(stderr, "warning: {}\n", reader.skip_summary());
+    if (reader.lines_skipped() > 0 && on_warning) on_warning(reader.skip_summary());
   }
 
   std::vector<SourceData> data;
   for (const auto& source : options.sources) {
-    auto records = read_source(source, options.on_bad_line);
+    auto records = read_source(source, options.on_bad_line, on_warning);
     std::vector<std::string> texts;
     const bool triplets = source.format == CorpusFormat::kTriplets;
     for (const auto& r : records) {

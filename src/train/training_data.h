@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,12 +25,15 @@ struct SourceData {
   std::vector<BatchItemKey> keys;  // (examples) for the batcher
 };
 
-// Every text of the sources, for training a tokenizer.
+using WarningSink = std::function<void(const std::string&)>;
+
+// Every text of the sources, for training a tokenizer (skipped lines are reported
+// when the data is loaded, not here).
 std::vector<std::string> read_training_text(const TrainOptions& options);
 
 // Reads, validates and tokenizes every source (max_len truncation), and assigns
-// group ids from the group files. Prints skip summaries to stderr.
+// group ids from the group files. Skipped lines' summaries go to on_warning.
 std::vector<SourceData> load_training_data(const TrainOptions& options, const Tokenizer& tokenizer,
-                                           int max_len, int threads);
+                                           int max_len, int threads, const WarningSink& on_warning);
 
 }  // namespace sentemb::train

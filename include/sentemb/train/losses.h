@@ -191,6 +191,8 @@ struct LossOptions {
   ContrastiveOptions contrastive;
 };
 std::unique_ptr<Loss> make_loss(const std::string& spec, const LossOptions& options = {});
+// The loss names of a spec, in order (weights dropped); UsageError for an empty term.
+std::vector<std::string> loss_spec_names(const std::string& spec);
 // The accepted names, comma separated, for help and error messages.
 std::string loss_names();
 

@@ -1,6 +1,7 @@
-// Training a sentence encoder from paired text: the loop that ties the batcher,
-// the training encoder (forward + backward), the losses, AdamW, evaluation and
-// checkpoints together. The CLI's `sentemb train` is a thin layer over run_training().
+// Training a sentence encoder from paired text: the public entry point. The run is a
+// pipeline of small units in src/train/ (set-up, the step, evaluation, checkpoints,
+// logging, stopping rules; docs/architecture.md draws it). The CLI's `sentemb train`
+// is a thin layer over run_training().
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,9 @@
 
 namespace sentemb {
 
+inline constexpr int kDefaultTrainVocabSize = 8000;  // a tokenizer trained by run_training
+inline constexpr int kMaxTrainBatch = 1 << 20;       // examples per batch
+
 struct TrainSource {
   std::string path;
   CorpusFormat format = CorpusFormat::kPairs;  // kPairs, kTriplets or kLabeled
@@ -28,18 +32,23 @@ struct TrainOptions {
       group_files;  // `group<TAB>sentence`: same-group texts are never negatives
   OnBadLine on_bad_line = OnBadLine::kFail;
 
-  std::string tokenizer;   // a .model file; empty: train one on the training text
-  int vocab_size = 8000;   // for a tokenizer trained here
-  bool lowercase = false;  // ... and whether it case-folds (SentencePiece nmt_nfkc_cf)
-  ModelConfig model;       // size; vocab_size comes from the tokenizer
+  std::string tokenizer;  // a .model file; empty: train one on the training text
+  // For a tokenizer trained here (an error with `tokenizer`): its size (unset: 8000)
+  // and whether it case-folds (SentencePiece nmt_nfkc_cf).
+  std::optional<int> vocab_size;
+  bool lowercase = false;
+  ModelConfig model;  // size; vocab_size comes from the tokenizer
   float token_embedding_std = kDefaultTokenEmbeddingStd;  // initialisation (parameters.h)
 
-  std::string loss = "infonce";  // pair/triplet batches; labeled batches use "contrastive"
-  float temperature = 0.05f;
-  bool symmetric = false;
-  float margin = -1;  // < 0: the loss's default
-  std::string distance = "cosine";
-  bool batch_hard = false;
+  // Loss options. Each belongs to one loss; setting one whose loss is not used is a
+  // UsageError naming it (unset: the loss's default).
+  std::string loss = "infonce";             // pair/triplet batches; labeled batches: contrastive
+  std::optional<float> temperature;         // InfoNCE (unset: 0.05)
+  bool symmetric = false;                   // InfoNCE
+  std::optional<float> margin;              // triplet (unset: 0.5 cosine, 5 euclidean)
+  std::optional<std::string> distance;      // triplet: "cosine" (unset) or "euclidean"
+  bool batch_hard = false;                  // triplet
+  std::optional<float> contrastive_margin;  // labeled pairs' contrastive loss (unset: 0.5)
 
   int batch = 128;
   float lr = 5e-4f;
@@ -52,12 +61,14 @@ struct TrainOptions {
                       // decay; evaluation and the written model use the averaged weights
   bool bf16 = false;  // mixed precision: bf16 matmuls, fp32 master weights and optimiser
   std::uint64_t seed = 42;
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: all cores; for this call only (the caller's OpenMP setting is kept)
 
   int epochs = 1;
   std::int64_t max_steps = -1;  // -1: no limit; 0: write the initialised model
-  double max_minutes = 0;       // 0: no limit; else the LR schedule follows time or steps,
-                                // whichever is further along
+  // 0: no limit. Else training stops after this many minutes of training, counted from
+  // the first step (set-up, i.e. tokenizer training and data loading, is not counted),
+  // and the LR schedule follows that time or the steps, whichever is further along.
+  double max_minutes = 0;
 
   std::string eval_sts;  // STS file scored every eval_every steps and at the end
   std::int64_t eval_every = 500;
@@ -77,7 +88,7 @@ struct TrainProgress {
   std::int64_t step = 0, total_steps = 0;
   double loss = 0;  // this step's
   double pairs_per_second = 0;
-  double elapsed_seconds = 0;
+  double elapsed_seconds = 0;  // of training, from the first step (earlier sessions included)
   std::optional<double> eval_spearman;  // set on evaluation steps
 };
 
@@ -89,11 +100,22 @@ struct TrainResult {
   std::string stop_reason;   // "epochs", "max-steps", "max-minutes", "interrupted", "paused"
 };
 
+// What run_training tells its caller while it runs. Library code prints nothing.
+struct TrainCallbacks {
+  std::function<void(const TrainProgress&)> on_progress;  // after every step and evaluation
+  std::function<void(const std::string&)> on_warning;     // e.g. skipped bad lines
+};
+
 // Throws InputError (bad corpus line), UsageError (bad options), IoError (an
 // unwritable output, checked before training starts), NumericError (the loss
 // became NaN/Inf: the last good checkpoint is kept).
+TrainResult run_training(const TrainOptions& options, const TrainCallbacks& callbacks = {});
 TrainResult run_training(const TrainOptions& options,
-                         const std::function<void(const TrainProgress&)>& on_progress = {});
+                         const std::function<void(const TrainProgress&)>& on_progress);
+
+// The options `--resume` lets differ from the checkpointed run (every other option must
+// equal the checkpoint's: run_training refuses a difference, naming the option).
+const std::vector<std::string>& options_free_on_resume();
 
 // From here on, SIGINT or SIGTERM stops run_training() after the current step, with a
 // checkpoint; a second one quits at once (exit status 130). Call it before starting any

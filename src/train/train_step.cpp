@@ -1,0 +1,127 @@
+#include "train/train_step.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "sentemb/errors.h"
+#include "train/run_options.h"
+
+namespace sentemb::train {
+
+namespace {
+
+std::string kept_checkpoint(const TrainRun& run) {
+  return run.checkpoint_path.empty()
+             ? std::string("No checkpoint was being written.")
+             : fmt::format("The last good checkpoint is kept in {}.", run.checkpoint_path);
+}
+
+}  // namespace
+
+TrainStep::TrainStep(const TrainRun& run)
+    : pair_loss_(make_loss(run.options.loss, loss_options(run.options))),
+      labeled_loss_(make_loss("contrastive", loss_options(run.options))),
+      encoder_(run.model.config, {run.options.dropout, run.options.dropout, run.options.dropout},
+               run.options.bf16),
+      grads_(run.model.parameters.size()) {
+  for (const auto& d : run.data)
+    if (d.source.format == CorpusFormat::kPairs && pair_loss_->needs_negative())
+      throw UsageError(
+          fmt::format("loss '{}' needs triplets, but {} holds pairs (use "
+                      "--batch-hard or a loss without negatives)",
+                      run.options.loss, d.source.path));
+}
+
+void TrainStep::gather(const TrainRun& run, const Batcher::Batch& batch) {
+  const auto& source = run.data[batch.source];
+  seqs_.clear();
+  labels_.clear();
+  groups_.clear();
+  for (auto i : batch.items) seqs_.push_back(&source.examples[i].anchor);
+  for (auto i : batch.items) seqs_.push_back(&source.examples[i].positive);
+  if (source.source.format == CorpusFormat::kTriplets)
+    for (auto i : batch.items) seqs_.push_back(&source.examples[i].negative);
+  for (auto i : batch.items) {
+    labels_.push_back(source.examples[i].label);
+    groups_.push_back(source.examples[i].group);
+  }
+}
+
+float TrainStep::compute_gradients(const TrainRun& run, const Batcher::Batch& batch, Loss& loss) {
+  const int B = static_cast<int>(batch.items.size()), C = run.model.config.dim;
+  const CorpusFormat format = run.data[batch.source].source.format;
+  const bool triplets = format == CorpusFormat::kTriplets;
+  emb_.assign(seqs_.size() * C, 0.0f);   // (2B or 3B, C)
+  demb_.assign(seqs_.size() * C, 0.0f);  // (2B or 3B, C)
+  // Dropout masks depend on (seed, step) only: a resumed run draws the same ones.
+  encoder_.forward(run.model.parameters.data(), seqs_, emb_.data(),
+                   run.options.seed * 0x9e3779b97f4a7c15ull + static_cast<std::uint64_t>(run.step));
+  EmbeddingBatch eb;
+  eb.anchor = emb_.data();
+  eb.positive = emb_.data() + B * C;
+  eb.negative = triplets ? emb_.data() + 2 * B * C : nullptr;
+  eb.label = format == CorpusFormat::kLabeled ? labels_.data() : nullptr;
+  eb.group = groups_.data();
+  eb.batch = B;
+  eb.dim = C;
+  const float value = loss.forward(eb);
+  if (!std::isfinite(value))
+    throw NumericError(fmt::format("the loss became {} at step {}; training stopped. {}",
+                                   std::isnan(value) ? "NaN" : "infinite", run.step + 1,
+                                   kept_checkpoint(run)));
+  loss.backward(
+      1.0f, {demb_.data(), demb_.data() + B * C, triplets ? demb_.data() + 2 * B * C : nullptr});
+  std::fill(grads_.begin(), grads_.end(), 0.0f);
+  encoder_.backward(run.model.parameters.data(), demb_.data(), grads_.data());
+  return value;
+}
+
+// With a time limit, the schedule runs on whichever comes first, steps or training
+// time, so a run cut by --max-minutes still finishes its decay.
+float TrainStep::scheduled_lr(const TrainRun& run, double training_seconds) const {
+  std::int64_t position = run.step;
+  const double budget = run.options.max_minutes * 60;
+  if (budget > 0)
+    position = std::max<std::int64_t>(
+        position, static_cast<std::int64_t>(training_seconds / budget * run.total_steps));
+  return run.schedule->lr_at(std::min(position, run.total_steps - 1));
+}
+
+// Polyak / EMA weights; early on the average would be dominated by the initialisation,
+// so the decay ramps up.
+void TrainStep::update_average(TrainRun& run) const {
+  if (run.ema.empty()) return;
+  const float decay = std::min(run.options.ema, (1.0f + run.step) / (10.0f + run.step));
+  const std::size_t n = run.ema.size();
+  float* ema = run.ema.data();
+  const float* params = run.model.parameters.data();
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < n; ++i) ema[i] = decay * ema[i] + (1.0f - decay) * params[i];
+}
+
+StepStats TrainStep::run(TrainRun& run, double training_seconds) {
+  const Batcher::Batch batch = run.batcher->next();
+  gather(run, batch);
+  Loss& loss =
+      run.data[batch.source].source.format == CorpusFormat::kLabeled ? *labeled_loss_ : *pair_loss_;
+  StepStats stats;
+  stats.loss = compute_gradients(run, batch, loss);
+  stats.terms = loss.terms();
+  stats.grad_norm = grad_norm(grads_.data(), grads_.size());
+  if (!std::isfinite(stats.grad_norm))
+    throw NumericError(
+        fmt::format("the gradient became non-finite at step {}; training stopped. {}", run.step + 1,
+                    kept_checkpoint(run)));
+  stats.lr = scheduled_lr(run, training_seconds);
+  run.adam->step(run.model.parameters.data(), grads_.data(), stats.lr,
+                 clip_factor(run.options.clip, stats.grad_norm));  // clipped
+  update_average(run);
+  ++run.step;
+  stats.epoch = batch.epoch;
+  stats.source = batch.source;
+  return stats;
+}
+
+}  // namespace sentemb::train
