@@ -41,6 +41,9 @@ void add_train_command(CLI::App& app) {
                 "Skip malformed lines (counted and reported) instead of failing");
   cmd->add_option("--out,-o", o.out, "Output model file: the best by --eval-sts, else the last")
       ->required();
+  cmd->add_option("--init", o.init,
+                  "Fine-tune this model (.semb): its tokenizer, size and weights, with a fresh "
+                  "optimiser and schedule (size and tokenizer flags are then errors)");
   cmd->add_option("--tokenizer", o.tokenizer,
                   "SentencePiece .model file (default: train one on the training text)");
   cmd->add_option_function<int>(
@@ -110,7 +113,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--log", o.log, "JSON-lines log: step, loss terms, lr, throughput, evals");
   cmd->add_option("--log-every", o.log_every, "Log (and print when not a terminal) every N steps");
 
-  cmd->callback([args] {
+  cmd->callback([args, cmd] {
     watch_stop_signals();  // first: before any thread starts
     auto& o = args->o;
     o.sources.clear();
@@ -124,6 +127,10 @@ void add_train_command(CLI::App& app) {
       for (std::size_t i = 0; i < o.sources.size(); ++i) o.sources[i].weight = args->weights[i];
     }
     o.on_bad_line = args->skip_bad_lines ? OnBadLine::kSkip : OnBadLine::kFail;
+    if (!o.init.empty())
+      if (const auto flag = args->size.first_given(*cmd))
+        throw UsageError(
+            fmt::format("{} does nothing with --init {}: the model's size is kept", *flag, o.init));
     o.model = args->size.resolve(o.model.vocab_size);
     o.token_embedding_std = args->size.token_embedding_std;
 

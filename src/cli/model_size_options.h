@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 
 #include "sentemb/model_config.h"
@@ -31,6 +32,13 @@ struct ModelSizeOptions {
     cmd->add_option("--init-token-std", token_embedding_std,
                     "Std of a new model's random token embeddings (matrices and positions: 0.02)")
         ->check(CLI::PositiveNumber);
+  }
+  // The first size flag given on `cmd`'s command line, if any.
+  std::optional<std::string> first_given(const CLI::App& cmd) const {
+    for (const char* flag : {"--layers", "--dim", "--heads", "--ffn-dim", "--max-len", "--pooling",
+                             "--no-normalize", "--init-token-std"})
+      if (cmd.count(flag) > 0) return std::string(flag);
+    return std::nullopt;
   }
   // The configuration for a tokenizer of `vocab_size` pieces; validated.
   ModelConfig resolve(int vocab_size) const {

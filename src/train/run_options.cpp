@@ -47,6 +47,13 @@ void check_ranges(const TrainOptions& o) {
 // An option that belongs to a loss (or to a tokenizer trained here) does nothing when
 // that loss (or tokenizer training) is not part of the run: an error, never silence.
 void check_no_idle_options(const TrainOptions& o) {
+  if (!o.init.empty() && (!o.tokenizer.empty() || o.vocab_size || o.lowercase))
+    throw UsageError(
+        fmt::format("{} does nothing with --init {}: the model brings its own tokenizer",
+                    !o.tokenizer.empty() ? "--tokenizer"
+                    : o.vocab_size       ? "--vocab-size"
+                                         : "--lowercase",
+                    o.init));
   if (!o.tokenizer.empty() && (o.vocab_size || o.lowercase))
     throw UsageError(
         fmt::format("{} applies to a tokenizer trained here and does nothing with --tokenizer {}",
@@ -119,6 +126,7 @@ nlohmann::json run_fingerprint(const TrainOptions& o) {
           {"epochs", o.epochs},
           {"max_steps", o.max_steps},
           // the model (ignored on resume before: now compared)
+          {"init", o.init},
           {"tokenizer", o.tokenizer},
           {"vocab_size", o.vocab_size.value_or(kDefaultTrainVocabSize)},
           {"lowercase", o.lowercase},

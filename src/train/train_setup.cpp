@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "sentemb/errors.h"
+#include "sentemb/model_file.h"
 #include "sentemb/parameters.h"
 #include "sentemb/train/tokenizer_trainer.h"
 #include "train/run_options.h"
@@ -114,7 +115,12 @@ TrainRun start_run(const TrainOptions& o, int threads) {
     run.checkpoint_path = (std::filesystem::path(o.checkpoint_dir) / "checkpoint.semb").string();
   if (!run.checkpoint_path.empty() && !o.resume) check_writable(run.checkpoint_path);
   if (o.resume) run.resumed = load_for_resume(o, run.checkpoint_path);
-  run.model = run.resumed ? run.resumed->model : new_model(o, threads);
+  if (run.resumed)
+    run.model = run.resumed->model;
+  else if (!o.init.empty())
+    run.model = load_model(o.init);  // fine-tuning: weights, tokenizer and configuration
+  else
+    run.model = new_model(o, threads);
   validate_batch_size(o, run.model.config);
   run.tokenizer = std::make_unique<Tokenizer>(Tokenizer::from_bytes(run.model.tokenizer_model));
   return run;

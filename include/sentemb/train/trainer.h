@@ -32,6 +32,10 @@ struct TrainOptions {
       group_files;  // `group<TAB>sentence`: same-group texts are never negatives
   OnBadLine on_bad_line = OnBadLine::kFail;
 
+  // A model to fine-tune (.semb): its tokenizer, configuration and weights, with a fresh
+  // optimiser and schedule. Excludes `tokenizer`, `vocab_size`, `lowercase` (UsageError);
+  // `model` and `token_embedding_std` are then unused.
+  std::string init;
   std::string tokenizer;  // a .model file; empty: train one on the training text
   // For a tokenizer trained here (an error with `tokenizer`): its size (unset: 8000)
   // and whether it case-folds (SentencePiece nmt_nfkc_cf).
