@@ -16,12 +16,13 @@ namespace sentemb::cli {
 void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "train",
-      "Train a sentence encoder from paired text.\n"
-      "Pair and triplet batches use --loss; labeled-pair batches use the contrastive loss.\n"
+      "Train a sentence encoder from paired text (or plain text).\n"
+      "Pair, triplet and text batches use --loss; labeled-pair batches use the contrastive "
+      "loss.\n"
       "Each batch comes from one file; files mix in proportion to their size or --weights.");
   struct Args {
     TrainOptions o;
-    std::vector<std::string> pairs, triplets, labeled;
+    std::vector<std::string> pairs, triplets, labeled, text;
     std::vector<double> weights;
     ModelSizeOptions size;
     bool skip_bad_lines = false;
@@ -32,11 +33,14 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--triplets", args->triplets,
                   "anchor<TAB>positive<TAB>negative file (repeatable)");
   cmd->add_option("--labeled", args->labeled, "label<TAB>s1<TAB>s2 file, label 0/1 (repeatable)");
+  cmd->add_option("--text", args->text,
+                  "Plain text, one sentence per line (repeatable): each sentence is its own "
+                  "positive under another dropout mask (unsupervised SimCSE)");
   cmd->add_option("--groups", o.group_files,
                   "group<TAB>sentence file: sentences of one group are never negatives");
   cmd->add_option("--weights", args->weights,
                   "Sampling weight per file, in the order --pairs..., --triplets..., "
-                  "--labeled... (default: by size)");
+                  "--labeled..., --text... (default: by size)");
   cmd->add_flag("--skip-bad-lines", args->skip_bad_lines,
                 "Skip malformed lines (counted and reported) instead of failing");
   cmd->add_option("--out,-o", o.out, "Output model file: the best by --eval-sts, else the last")
@@ -120,6 +124,7 @@ void add_train_command(CLI::App& app) {
     for (const auto& p : args->pairs) o.sources.push_back({p, CorpusFormat::kPairs, 0});
     for (const auto& p : args->triplets) o.sources.push_back({p, CorpusFormat::kTriplets, 0});
     for (const auto& p : args->labeled) o.sources.push_back({p, CorpusFormat::kLabeled, 0});
+    for (const auto& p : args->text) o.sources.push_back({p, CorpusFormat::kText, 0});
     if (!args->weights.empty()) {
       if (args->weights.size() != o.sources.size())
         throw UsageError(fmt::format("--weights has {} values for {} files", args->weights.size(),

@@ -24,7 +24,7 @@ bool has_labeled_source(const TrainOptions& o) {
 
 void check_ranges(const TrainOptions& o) {
   if (o.sources.empty())
-    throw UsageError("no training data: give --pairs, --triplets or --labeled");
+    throw UsageError("no training data: give --pairs, --triplets, --labeled or --text");
   if (o.out.empty()) throw UsageError("--out is required");
   if (o.batch < 2) throw UsageError(fmt::format("--batch must be >= 2, got {}", o.batch));
   if (o.batch > kMaxTrainBatch)
@@ -78,7 +78,7 @@ void check_no_idle_options(const TrainOptions& o) {
 
 // The option a fingerprint key stands for, as the user wrote it.
 std::string option_name(const std::string& key) {
-  if (key == "sources") return "--pairs/--triplets/--labeled/--weights";
+  if (key == "sources") return "--pairs/--triplets/--labeled/--text/--weights";
   if (key == "bf16") return "--precision";
   if (key == "normalize") return "--no-normalize";
   std::string name = "--" + key;

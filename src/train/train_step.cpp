@@ -27,11 +27,13 @@ TrainStep::TrainStep(const TrainRun& run)
                run.options.bf16),
       grads_(run.model.parameters.size()) {
   for (const auto& d : run.data)
-    if (d.source.format == CorpusFormat::kPairs && pair_loss_->needs_negative())
+    if (d.source.format != CorpusFormat::kTriplets && d.source.format != CorpusFormat::kLabeled &&
+        pair_loss_->needs_negative())
       throw UsageError(
-          fmt::format("loss '{}' needs triplets, but {} holds pairs (use "
+          fmt::format("loss '{}' needs triplets, but {} holds {} (use "
                       "--batch-hard or a loss without negatives)",
-                      run.options.loss, d.source.path));
+                      run.options.loss, d.source.path,
+                      d.source.format == CorpusFormat::kText ? "plain text" : "pairs"));
 }
 
 void TrainStep::gather(const TrainRun& run, const Batcher::Batch& batch) {
@@ -40,7 +42,9 @@ void TrainStep::gather(const TrainRun& run, const Batcher::Batch& batch) {
   labels_.clear();
   groups_.clear();
   for (auto i : batch.items) seqs_.push_back(&source.examples[i].anchor);
-  for (auto i : batch.items) seqs_.push_back(&source.examples[i].positive);
+  const bool text = source.source.format == CorpusFormat::kText;
+  for (auto i : batch.items)
+    seqs_.push_back(text ? &source.examples[i].anchor : &source.examples[i].positive);
   if (source.source.format == CorpusFormat::kTriplets)
     for (auto i : batch.items) seqs_.push_back(&source.examples[i].negative);
   for (auto i : batch.items) {

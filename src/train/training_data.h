@@ -14,8 +14,10 @@
 namespace sentemb::train {
 
 struct Example {
-  std::vector<int> anchor, positive, negative;  // token ids, BOS first; negative may be empty
-  float label = 0;                              // labeled pairs: 1 similar, 0 dissimilar
+  // Token ids, BOS first. Plain text (SimCSE): positive is empty, the anchor stands for
+  // it (its second view differs by dropout and augmentation). Negative: triplets only.
+  std::vector<int> anchor, positive, negative;
+  float label = 0;  // labeled pairs: 1 similar, 0 dissimilar
   std::int64_t group = -1;
 };
 

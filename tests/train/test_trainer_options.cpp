@@ -65,7 +65,7 @@ TEST_CASE("--resume refuses a changed run-changing option, naming it", "[train][
       {"--init-token-std", [](TrainOptions& o) { o.token_embedding_std = 0.5f; }},
       {"--tokenizer",
        [](TrainOptions& o) { o.tokenizer = data_path("tokenizer/default_ids.model"); }},
-      {"--pairs/--triplets/--labeled/--weights",
+      {"--pairs/--triplets/--labeled/--text/--weights",
        [](TrainOptions& o) { o.sources[0].path = data_path("train/heldout.pairs.tsv"); }},
       {"--skip-bad-lines", [](TrainOptions& o) { o.on_bad_line = sentemb::OnBadLine::kSkip; }},
   };

@@ -22,8 +22,10 @@ inline constexpr int kMaxTrainBatch = 1 << 20;       // examples per batch
 
 struct TrainSource {
   std::string path;
-  CorpusFormat format = CorpusFormat::kPairs;  // kPairs, kTriplets or kLabeled
-  double weight = 0;                           // 0: in proportion to the file's size
+  // kPairs, kTriplets, kLabeled, or kText: one sentence per line, its own positive
+  // under another dropout mask (unsupervised SimCSE) with in-batch negatives.
+  CorpusFormat format = CorpusFormat::kPairs;
+  double weight = 0;  // 0: in proportion to the file's size
 };
 
 struct TrainOptions {
