@@ -85,6 +85,9 @@ void add_train_command(CLI::App& app) {
       "--weight-decay", o.weight_decay,
       "AdamW decoupled weight decay (matrices only; not biases, LayerNorm, embeddings)");
   cmd->add_option("--dropout", o.dropout, "Dropout on embeddings, attention and residual branches");
+  cmd->add_option("--augment", o.augment,
+                  "Augment every text of a batch: token deletion and/or span cropping at "
+                  "these rates, e.g. delete:0.1,crop:0.2 (seeded and resumable like dropout)");
   cmd->add_option("--clip", o.clip, "Global gradient-norm clip (0: off)");
   cmd->add_option("--ema", o.ema,
                   "Keep an exponential moving average of the weights with this decay (e.g. "

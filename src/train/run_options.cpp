@@ -6,6 +6,7 @@
 #include <climits>
 
 #include "sentemb/errors.h"
+#include "train/augment.h"
 
 namespace sentemb::train {
 
@@ -42,6 +43,7 @@ void check_ranges(const TrainOptions& o) {
   if (!(o.max_minutes >= 0))
     throw UsageError(fmt::format("--max-minutes must be >= 0, got {}", o.max_minutes));
   if (o.resume && o.checkpoint_dir.empty()) throw UsageError("--resume needs --checkpoint-dir");
+  if (!o.augment.empty()) augment_options_from_string(o.augment);  // throws naming --augment
 }
 
 // An option that belongs to a loss (or to a tokenizer trained here) does nothing when
@@ -153,6 +155,7 @@ nlohmann::json run_fingerprint(const TrainOptions& o) {
           {"weight_decay", o.weight_decay},
           {"clip", o.clip},
           {"dropout", o.dropout},
+          {"augment", o.augment},
           {"ema", o.ema},
           {"bf16", o.bf16}};
 }

@@ -26,6 +26,7 @@ TrainStep::TrainStep(const TrainRun& run)
       encoder_(run.model.config, {run.options.dropout, run.options.dropout, run.options.dropout},
                run.options.bf16),
       grads_(run.model.parameters.size()) {
+  if (!run.options.augment.empty()) augment_ = augment_options_from_string(run.options.augment);
   for (const auto& d : run.data)
     if (d.source.format != CorpusFormat::kTriplets && d.source.format != CorpusFormat::kLabeled &&
         pair_loss_->needs_negative())
@@ -50,6 +51,14 @@ void TrainStep::gather(const TrainRun& run, const Batcher::Batch& batch) {
   for (auto i : batch.items) {
     labels_.push_back(source.examples[i].label);
     groups_.push_back(source.examples[i].group);
+  }
+  if (!augment_.enabled()) return;
+  augmented_.resize(seqs_.size());
+  for (std::size_t row = 0; row < seqs_.size(); ++row) {
+    augmented_[row] =
+        augment(*seqs_[row], augment_,
+                augment_key(run.options.seed, run.step, static_cast<std::int64_t>(row)));
+    seqs_[row] = &augmented_[row];
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "sentemb/train/batcher.h"
 #include "sentemb/train/losses.h"
+#include "train/augment.h"
 #include "train/train_run.h"
 #include "train/training_encoder.h"
 
@@ -36,7 +37,8 @@ class TrainStep {
   StepStats run(TrainRun& run, double training_seconds);
 
  private:
-  // The batch's sequences: anchors (B), positives (B), negatives (B, triplets only).
+  // The batch's sequences: anchors (B), positives (B), negatives (B, triplets only),
+  // augmented with --augment.
   void gather(const TrainRun& run, const Batcher::Batch& batch);
   // Forward, loss and backward: the gradient of the batch's loss into grads_.
   float compute_gradients(const TrainRun& run, const Batcher::Batch& batch, Loss& loss);
@@ -45,9 +47,11 @@ class TrainStep {
 
   std::unique_ptr<Loss> pair_loss_, labeled_loss_;
   TrainingEncoder encoder_;
-  std::vector<float> grads_;       // (parameter_count)
-  std::vector<float> emb_, demb_;  // (2B or 3B, C) embeddings and their gradients
-  std::vector<const std::vector<int>*> seqs_;
+  std::vector<float> grads_;                   // (parameter_count)
+  std::vector<float> emb_, demb_;              // (2B or 3B, C) embeddings and their gradients
+  std::vector<const std::vector<int>*> seqs_;  // (2B or 3B) what the encoder reads
+  AugmentOptions augment_;
+  std::vector<std::vector<int>> augmented_;  // (2B or 3B) with --augment: seqs_ point here
   std::vector<float> labels_;
   std::vector<std::int64_t> groups_;
 };

@@ -82,3 +82,29 @@ TEST_CASE("train --text: bad text files are errors naming the file", "[cli][trai
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("plain text") != std::string::npos);
 }
+
+TEST_CASE("train --augment: a paused and resumed run ends bitwise where a straight one does",
+          "[cli][train]") {
+  TempDir tmp;
+  write_sentences(tmp);
+  const std::string common = kTiny + " --text " + tmp.file("s.txt") +
+                             " --augment delete:0.2,crop:0.1 --max-steps 12 --checkpoint-dir ";
+  REQUIRE(run_cli(common + tmp.file("a") + " --out " + tmp.file("straight.semb")).exit_code == 0);
+  REQUIRE(
+      run_cli(common + tmp.file("b") + " --out " + tmp.file("resumed.semb") + " --pause-after 5")
+          .exit_code == 0);
+  const auto r =
+      run_cli(common + tmp.file("b") + " --out " + tmp.file("resumed.semb") + " --resume");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(read_file(tmp.file("straight.semb")) == read_file(tmp.file("resumed.semb")));
+  // Augmentation changes the run: without it the model differs.
+  REQUIRE(run_cli(kTiny + " --text " + tmp.file("s.txt") + " --max-steps 12 --out " +
+                  tmp.file("plain.semb"))
+              .exit_code == 0);
+  CHECK(read_file(tmp.file("plain.semb")) != read_file(tmp.file("straight.semb")));
+  const auto bad =
+      run_cli(common + tmp.file("c") + " --augment drop:0.1 --out " + tmp.file("x.semb"));
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--augment") != std::string::npos);
+}

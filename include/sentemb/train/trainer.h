@@ -62,6 +62,9 @@ struct TrainOptions {
   std::string decay = "linear";
   float weight_decay = 0.01f;
   float dropout = 0.1f;
+  // Augmentation of every text of a batch, e.g. "delete:0.1,crop:0.2" (empty: none):
+  // token deletion and span cropping, seeded per (seed, step, row) like dropout.
+  std::string augment;
   float clip = 1.0f;  // global gradient-norm clip; <= 0: off
   float ema = 0.0f;   // > 0: keep an exponential moving average of the weights with this
                       // decay; evaluation and the written model use the averaged weights
