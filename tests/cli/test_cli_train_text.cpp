@@ -103,8 +103,8 @@ TEST_CASE("train --augment: a paused and resumed run ends bitwise where a straig
                   tmp.file("plain.semb"))
               .exit_code == 0);
   CHECK(read_file(tmp.file("plain.semb")) != read_file(tmp.file("straight.semb")));
-  const auto bad =
-      run_cli(common + tmp.file("c") + " --augment drop:0.1 --out " + tmp.file("x.semb"));
+  const auto bad = run_cli(kTiny + " --text " + tmp.file("s.txt") + " --augment drop:0.1 --out " +
+                           tmp.file("x.semb"));
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("--augment") != std::string::npos);
 }
