@@ -75,6 +75,36 @@ void dropout_add(const float* residual, const float* x, float* y, float* mask, s
   });
 }
 
+namespace {
+std::uint64_t sentence_seed(std::uint64_t seed, std::uint64_t key) {
+  return mix(seed ^ mix(key ^ 0x5e17e9ce5ull));
+}
+}  // namespace
+
+void dropout_sentences(const float* residual, const float* x, float* y, float* mask, int B,
+                       const int* offsets, const int* lengths, int W, float p, std::uint64_t seed,
+                       const std::uint64_t* keys) {
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < B; ++b) {
+    const std::int64_t first = std::int64_t(offsets[b]) * W, n = std::int64_t(lengths[b]) * W;
+    dropout_range(x + first, residual ? residual + first : nullptr, y + first, mask + first, 0, n,
+                  MaskStream(p, sentence_seed(seed, keys[b])));
+  }
+}
+
+void dropout_attention(const float* x, float* y, float* mask, int B, int NH, int T, int L, float p,
+                       std::uint64_t seed, const std::uint64_t* keys) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < NH; ++h) {
+      const MaskStream stream(p, sentence_seed(seed, keys[b]));
+      for (int i = 0; i < T; ++i) {
+        const std::int64_t at = ((std::int64_t(b) * NH + h) * T + i) * T;
+        dropout_range(x + at, nullptr, y + at, mask + at, (std::int64_t(h) * L + i) * L, T, stream);
+      }
+    }
+}
+
 void dropout_backward(const float* dy, float* dx, const float* mask, std::int64_t n) {
   nn::parallel_ranges(n, kSerialBelow, [&](std::int64_t begin, std::int64_t end) {
     multiply_range(dy + begin, dx + begin, mask + begin, end - begin);

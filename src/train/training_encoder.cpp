@@ -177,9 +177,11 @@ TrainingEncoder::LinearOperands TrainingEncoder::linear_weights(const Layer& l,
 
 // x_out = x + drop(branch): the residual add, with the branch's dropout when on.
 void TrainingEncoder::add_branch(const float* x, const float* branch, float* mask, float* x_out,
-                                 std::int64_t n, std::uint64_t seed) const {
+                                 std::int64_t n, std::uint64_t seed,
+                                 const std::uint64_t* keys) const {
   if (dropout_.residual > 0) {
-    dropout_add(x, branch, x_out, mask, n, dropout_.residual, seed);
+    dropout_sentences(x, branch, x_out, mask, B_, offsets_.data(), lengths_.data(), config_.dim,
+                      dropout_.residual, seed, keys);
     return;
   }
 #pragma omp parallel for schedule(static)
@@ -188,9 +190,14 @@ void TrainingEncoder::add_branch(const float* x, const float* branch, float* mas
 
 void TrainingEncoder::forward(const float* parameters,
                               const std::vector<const std::vector<int>*>& batch, float* out,
-                              std::uint64_t dropout_seed) {
+                              std::uint64_t dropout_seed, const std::uint64_t* keys) {
   const auto p = bind_parameters(config_, const_cast<float*>(parameters));
   const int B = static_cast<int>(batch.size());
+  if (!keys) {
+    default_keys_.resize(B);
+    for (int b = 0; b < B; ++b) default_keys_[b] = static_cast<std::uint64_t>(b);
+    keys = default_keys_.data();
+  }
   int T = 1, N = 0;
   for (const auto* sentence : batch) {
     N += static_cast<int>(sentence->size());
@@ -219,7 +226,8 @@ void TrainingEncoder::forward(const float* parameters,
   float* x = layers_[0].x_in.data();
   nn::embedding_forward_rows(x, ids_.data(), positions_.data(), p.tok_emb, p.pos_emb, N, C);
   if (dropout_.embedding > 0)
-    dropout_forward(x, x, emb_mask_.data(), NC, dropout_.embedding, site_seed(dropout_seed, 0, 0));
+    dropout_sentences(nullptr, x, x, emb_mask_.data(), B, offsets_.data(), lengths_.data(), C,
+                      dropout_.embedding, site_seed(dropout_seed, 0, 0), keys);
 
   for (int li = 0; li < config_.layers; ++li) {
     auto& l = layers_[li];
@@ -254,8 +262,8 @@ void TrainingEncoder::forward(const float* parameters,
     const float* used = l.probs.data();
     if (dropout_.attention > 0) {
       float* dropped = bf16_ ? probs_staging_.data() : l.probs_used.data();
-      dropout_forward(l.probs.data(), dropped, l.probs_mask.data(), P, dropout_.attention,
-                      site_seed(dropout_seed, li, 1));
+      dropout_attention(l.probs.data(), dropped, l.probs_mask.data(), B, config_.heads, T,
+                        config_.max_len, dropout_.attention, site_seed(dropout_seed, li, 1), keys);
       used = dropped;
     }
     if (bf16_) {
@@ -271,7 +279,7 @@ void TrainingEncoder::forward(const float* parameters,
       proj_.forward(l.ctx.data(), lw.proj, w.proj_b, dbranch_.data(), N);
     }
     add_branch(l.x_in.data(), dbranch_.data(), l.attn_mask.data(), l.x_mid.data(), NC,
-               site_seed(dropout_seed, li, 2));
+               site_seed(dropout_seed, li, 2), keys);
     // x_out = x_mid + drop(GELU(LN2(x_mid) · W1 + b1) · W2 + b2)
     float* ln2 = linear_input(l.ln2);
     layernorm_.forward_training(l.x_mid.data(), w.ln2_w, w.ln2_b, ln2, l.ln2_mean.data(),
@@ -287,7 +295,7 @@ void TrainingEncoder::forward(const float* parameters,
                  dbranch_.data(), N);
     float* x_out = li + 1 < config_.layers ? layers_[li + 1].x_in.data() : x_final_.data();
     add_branch(l.x_mid.data(), dbranch_.data(), l.ffn_mask.data(), x_out, NC,
-               site_seed(dropout_seed, li, 3));
+               site_seed(dropout_seed, li, 3), keys);
   }
   layernorm_.forward_training(x_final_.data(), p.lnf_w, p.lnf_b, lnf_.data(), lnf_mean_.data(),
                               lnf_var_.data(), N);

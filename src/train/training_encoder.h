@@ -48,9 +48,11 @@ class TrainingEncoder {
   TrainingEncoder(const ModelConfig& config, DropoutRates dropout, bool bf16 = false);
 
   // Encodes `batch` (token ids, BOS first, 1..max_len each) into out (B, C) and keeps
-  // the activations. dropout_seed picks this step's dropout masks.
+  // the activations. dropout_seed picks this step's dropout masks; sentence b's masks
+  // are those of (dropout_seed, keys[b]) whatever else is in the batch (keys null:
+  // 0..B-1), so a sentence re-encoded in another chunk or process draws the same.
   void forward(const float* parameters, const std::vector<const std::vector<int>*>& batch,
-               float* out, std::uint64_t dropout_seed);
+               float* out, std::uint64_t dropout_seed, const std::uint64_t* keys = nullptr);
   // Given dL/dout (B, C) for the last forward, adds dL/dparameters into grads.
   void backward(const float* parameters, const float* dout, float* grads);
 
@@ -58,7 +60,7 @@ class TrainingEncoder {
 
  private:
   void add_branch(const float* x, const float* branch, float* mask, float* x_out, std::int64_t n,
-                  std::uint64_t seed) const;
+                  std::uint64_t seed, const std::uint64_t* keys) const;
 
   // Grows the activations and scratch to hold a batch of B sentences, T padded, N tokens.
   void fit(int B, int T, int N);
@@ -122,16 +124,17 @@ class TrainingEncoder {
   AttentionBackward attention_backward_;
 
   // The last forward's shape and inputs.
-  int B_ = 0, T_ = 0, N_ = 0;    // sentences, padded length, real tokens
-  bool no_padding_ = false;      // N == B·T: packed rows are the padded layout
-  std::vector<int> ids_;         // (N) token ids, packed
-  std::vector<int> positions_;   // (N) position of each packed row in its sentence
-  std::vector<int> lengths_;     // (B)
-  std::vector<int> offsets_;     // (B) first packed row of each sentence
-  std::vector<float> key_mask_;  // (B, T)
-  std::vector<float> emb_mask_;  // (N, C) embedding dropout mask
-  std::vector<float> padded_;    // (B, T, C) scratch for scatter / gather
-  std::vector<float> staging_;   // (N, max(C, F)) bf16 mode: fp32 linear inputs before rounding
+  int B_ = 0, T_ = 0, N_ = 0;                // sentences, padded length, real tokens
+  bool no_padding_ = false;                  // N == B·T: packed rows are the padded layout
+  std::vector<int> ids_;                     // (N) token ids, packed
+  std::vector<int> positions_;               // (N) position of each packed row in its sentence
+  std::vector<int> lengths_;                 // (B)
+  std::vector<int> offsets_;                 // (B) first packed row of each sentence
+  std::vector<float> key_mask_;              // (B, T)
+  std::vector<float> emb_mask_;              // (N, C) embedding dropout mask
+  std::vector<std::uint64_t> default_keys_;  // (B) 0..B-1 when forward gets no keys
+  std::vector<float> padded_;                // (B, T, C) scratch for scatter / gather
+  std::vector<float> staging_;  // (N, max(C, F)) bf16 mode: fp32 linear inputs before rounding
   std::vector<float> probs_staging_;        // (B, NH, T, T) bf16 mode: dropped out, unrounded
   std::vector<std::uint16_t> packed_bf16_;  // (N, 3C) bf16 mode, padded batches: qkv packed
   std::vector<std::uint16_t> padded_bf16_;  // (B, T, C) bf16 mode, padded batches: ctx padded

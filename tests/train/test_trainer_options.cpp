@@ -47,7 +47,7 @@ std::string usage_error(const TrainOptions& o) {
 
 }  // namespace
 
-TEST_CASE("--resume refuses a changed run-changing option, naming it", "[train][resume]") {
+TEST_CASE("resume: --resume refuses a changed run-changing option, naming it", "[train][resume]") {
   TempDir tmp;
   TrainOptions first = tiny_run(tmp);
   first.pause_after = 2;
