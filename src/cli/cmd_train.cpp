@@ -77,6 +77,10 @@ void add_train_command(CLI::App& app) {
       "--contrastive-margin", [&o](float m) { o.contrastive_margin = m; },
       "Margin of the contrastive loss of --labeled pairs, in cosine distance (default 0.5)");
   cmd->add_option("--batch", o.batch, "Examples per batch");
+  cmd->add_option("--mini-batch", o.mini_batch,
+                  "Gradient caching: keep activations for this many examples at a time, so a "
+                  "large --batch (all of it in-batch negatives) fits in memory; costs one more "
+                  "forward (0: off)");
   cmd->add_option("--lr", o.lr, "Peak learning rate (AdamW)");
   cmd->add_option("--warmup", o.warmup, "Warm-up: a fraction of the steps (<1) or a step count");
   cmd->add_option("--decay", o.decay, "Learning-rate decay after warm-up: linear, cosine, constant")

@@ -30,6 +30,9 @@ void check_ranges(const TrainOptions& o) {
   if (o.batch < 2) throw UsageError(fmt::format("--batch must be >= 2, got {}", o.batch));
   if (o.batch > kMaxTrainBatch)
     throw UsageError(fmt::format("--batch must be <= {}, got {}", kMaxTrainBatch, o.batch));
+  if (o.mini_batch < 0 || o.mini_batch > o.batch)
+    throw UsageError(
+        fmt::format("--mini-batch must be in [1, --batch {}], got {}", o.batch, o.mini_batch));
   if (!(o.lr > 0)) throw UsageError(fmt::format("--lr must be > 0, got {}", o.lr));
   if (!(o.dropout >= 0 && o.dropout < 1))
     throw UsageError(fmt::format("--dropout must be in [0, 1), got {}", o.dropout));
@@ -124,6 +127,7 @@ nlohmann::json run_fingerprint(const TrainOptions& o) {
           {"groups", o.group_files},
           {"skip_bad_lines", o.on_bad_line == OnBadLine::kSkip},
           {"batch", o.batch},
+          {"mini_batch", o.mini_batch},
           {"seed", o.seed},
           {"epochs", o.epochs},
           {"max_steps", o.max_steps},

@@ -63,31 +63,27 @@ void TrainStep::gather(const TrainRun& run, const Batcher::Batch& batch) {
 }
 
 float TrainStep::compute_gradients(const TrainRun& run, const Batcher::Batch& batch, Loss& loss) {
-  const int B = static_cast<int>(batch.items.size()), C = run.model.config.dim;
   const CorpusFormat format = run.data[batch.source].source.format;
-  const bool triplets = format == CorpusFormat::kTriplets;
-  emb_.assign(seqs_.size() * C, 0.0f);   // (2B or 3B, C)
-  demb_.assign(seqs_.size() * C, 0.0f);  // (2B or 3B, C)
-  // Dropout masks depend on (seed, step) only: a resumed run draws the same ones.
-  encoder_.forward(run.model.parameters.data(), seqs_, emb_.data(),
-                   run.options.seed * 0x9e3779b97f4a7c15ull + static_cast<std::uint64_t>(run.step));
-  EmbeddingBatch eb;
-  eb.anchor = emb_.data();
-  eb.positive = emb_.data() + B * C;
-  eb.negative = triplets ? emb_.data() + 2 * B * C : nullptr;
-  eb.label = format == CorpusFormat::kLabeled ? labels_.data() : nullptr;
-  eb.group = groups_.data();
-  eb.batch = B;
-  eb.dim = C;
-  const float value = loss.forward(eb);
+  LossBatch lb;
+  lb.sequences = &seqs_;
+  keys_.resize(seqs_.size());
+  for (std::size_t row = 0; row < keys_.size(); ++row) keys_[row] = row;
+  lb.keys = keys_.data();
+  lb.batch = static_cast<int>(batch.items.size());
+  lb.triplets = format == CorpusFormat::kTriplets;
+  lb.labels = format == CorpusFormat::kLabeled ? labels_.data() : nullptr;
+  lb.groups = groups_.data();
+  const int rows_per_example = static_cast<int>(seqs_.size() / batch.items.size());
+  std::fill(grads_.begin(), grads_.end(), 0.0f);
+  // Dropout masks depend on (seed, step, row) only: a resumed run draws the same ones.
+  const float value = batch_gradients_.compute(
+      encoder_, run.model.parameters.data(), lb,
+      run.options.seed * 0x9e3779b97f4a7c15ull + static_cast<std::uint64_t>(run.step), loss,
+      grads_.data(), run.options.mini_batch * rows_per_example);
   if (!std::isfinite(value))
     throw NumericError(fmt::format("the loss became {} at step {}; training stopped. {}",
                                    std::isnan(value) ? "NaN" : "infinite", run.step + 1,
                                    kept_checkpoint(run)));
-  loss.backward(
-      1.0f, {demb_.data(), demb_.data() + B * C, triplets ? demb_.data() + 2 * B * C : nullptr});
-  std::fill(grads_.begin(), grads_.end(), 0.0f);
-  encoder_.backward(run.model.parameters.data(), demb_.data(), grads_.data());
   return value;
 }
 

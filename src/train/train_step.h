@@ -12,6 +12,7 @@
 #include "sentemb/train/batcher.h"
 #include "sentemb/train/losses.h"
 #include "train/augment.h"
+#include "train/batch_gradients.h"
 #include "train/train_run.h"
 #include "train/training_encoder.h"
 
@@ -40,15 +41,17 @@ class TrainStep {
   // The batch's sequences: anchors (B), positives (B), negatives (B, triplets only),
   // augmented with --augment.
   void gather(const TrainRun& run, const Batcher::Batch& batch);
-  // Forward, loss and backward: the gradient of the batch's loss into grads_.
+  // Forward, loss and backward, whole or in --mini-batch chunks: the gradient of the
+  // batch's loss into grads_.
   float compute_gradients(const TrainRun& run, const Batcher::Batch& batch, Loss& loss);
   float scheduled_lr(const TrainRun& run, double training_seconds) const;
   void update_average(TrainRun& run) const;
 
   std::unique_ptr<Loss> pair_loss_, labeled_loss_;
   TrainingEncoder encoder_;
+  BatchGradients batch_gradients_;
   std::vector<float> grads_;                   // (parameter_count)
-  std::vector<float> emb_, demb_;              // (2B or 3B, C) embeddings and their gradients
+  std::vector<std::uint64_t> keys_;            // (2B or 3B) each row's dropout key: its row
   std::vector<const std::vector<int>*> seqs_;  // (2B or 3B) what the encoder reads
   AugmentOptions augment_;
   std::vector<std::vector<int>> augmented_;  // (2B or 3B) with --augment: seqs_ point here

@@ -57,6 +57,9 @@ struct TrainOptions {
   std::optional<float> contrastive_margin;  // labeled pairs' contrastive loss (unset: 0.5)
 
   int batch = 128;
+  // > 0: gradient caching (GradCache): the batch's loss sees every in-batch negative, but
+  // activations are kept for this many examples at a time (one more forward per step).
+  int mini_batch = 0;
   float lr = 5e-4f;
   float warmup = 0.1f;  // < 1: a fraction of the total steps; >= 1: steps
   std::string decay = "linear";
