@@ -62,7 +62,7 @@ TEST_CASE("evaluate_sts: identical pairs on top give Spearman sqrt(32/37)", "[pa
   CHECK(r.pearson > 0.0);
 }
 
-TEST_CASE("evaluate_sts: one pair leaves the correlations undefined; none is an error",
+TEST_CASE("evaluate_sts: one pair leaves the correlations undefined, none is an error",
           "[pair_scoring]") {
   Encoder encoder(test::tiny_model(), EncoderOptions{Precision::kFp32, 1, 8, {}});
   test::TempDir dir;
