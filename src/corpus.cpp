@@ -328,4 +328,19 @@ std::vector<Record> read_corpus(const std::string& path, CorpusFormat format,
   return records;
 }
 
+std::vector<std::string> read_lines(const std::string& path) {
+  CorpusReader reader(path, CorpusFormat::kText);
+  std::vector<std::string> lines;
+  Record record;
+  while (reader.next(record)) lines.push_back(std::move(record.a));
+  return lines;
+}
+
+std::size_t read_window(CorpusReader& reader, std::size_t max, std::vector<Record>& out) {
+  out.clear();
+  Record record;
+  while (out.size() < max && reader.next(record)) out.push_back(std::move(record));
+  return out.size();
+}
+
 }  // namespace sentemb

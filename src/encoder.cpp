@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "encoder_forward.h"
+#include "model_file_internal.h"
 #include "nn/gemm_warmup.h"
 #include "sentemb/errors.h"
-#include "sentemb/model_file.h"
 
 namespace sentemb {
 

@@ -1,4 +1,4 @@
-#include "sentemb/malloc_settings.h"
+#include "malloc_settings.h"
 
 #include <cstdlib>  // defines __GLIBC__ where glibc is the C library
 

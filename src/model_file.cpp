@@ -1,5 +1,3 @@
-#include "sentemb/model_file.h"
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -9,9 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "mapped_file.h"
+#include "model_file_internal.h"
 #include "prefault.h"
 #include "sentemb/errors.h"
-#include "sentemb/mapped_file.h"
 #include "sentemb/parameters.h"
 
 namespace sentemb {

@@ -51,21 +51,6 @@ void dot_scores(const float* queries, std::size_t nq, const float* candidates, s
   S.noalias() = Q * C.transpose();
 }
 
-std::vector<std::pair<std::size_t, float>> top_k(const float* scores, std::size_t n,
-                                                 std::size_t k) {
-  k = std::min(k, n);
-  std::vector<std::size_t> index(n);
-  std::iota(index.begin(), index.end(), 0);
-  // Higher score first; equal scores by index so the order is deterministic.
-  auto better = [scores](std::size_t a, std::size_t b) {
-    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-  };
-  std::partial_sort(index.begin(), index.begin() + k, index.end(), better);
-  std::vector<std::pair<std::size_t, float>> best(k);
-  for (std::size_t i = 0; i < k; ++i) best[i] = {index[i], scores[index[i]]};
-  return best;
-}
-
 double pearson(const std::vector<double>& x, const std::vector<double>& y) {
   if (x.size() != y.size())
     throw UsageError(fmt::format("pearson: {} x values but {} y values", x.size(), y.size()));
@@ -108,50 +93,6 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
   if (x.size() != y.size())
     throw UsageError(fmt::format("spearman: {} x values but {} y values", x.size(), y.size()));
   return pearson(average_ranks(x), average_ranks(y));
-}
-
-std::size_t rank_of_correct(const float* scores, std::size_t n, std::size_t correct) {
-  if (correct >= n)
-    throw UsageError(fmt::format("correct candidate {} out of range [0, {})", correct, n));
-  const float target = scores[correct];
-  std::size_t rank = 1;
-  for (std::size_t j = 0; j < n; ++j)
-    if (j != correct && scores[j] >= target) ++rank;
-  return rank;
-}
-
-double recall_at_k(const std::vector<std::size_t>& ranks, std::size_t k) {
-  if (ranks.empty()) return 0;
-  std::size_t hits = 0;
-  for (std::size_t r : ranks) hits += r <= k;
-  return static_cast<double>(hits) / ranks.size();
-}
-
-double mean_reciprocal_rank(const std::vector<std::size_t>& ranks) {
-  if (ranks.empty()) return 0;
-  double sum = 0;
-  for (std::size_t r : ranks) sum += 1.0 / r;
-  return sum / ranks.size();
-}
-
-RetrievalMetrics retrieval_metrics(const std::vector<std::size_t>& ranks) {
-  RetrievalMetrics m;
-  m.recall_at_1 = recall_at_k(ranks, 1);
-  m.recall_at_10 = recall_at_k(ranks, 10);
-  m.mrr = mean_reciprocal_rank(ranks);
-  m.queries = ranks.size();
-  return m;
-}
-
-RetrievalMetrics retrieval_metrics(const float* scores, std::size_t queries, std::size_t candidates,
-                                   const std::vector<std::size_t>& correct) {
-  if (correct.size() != queries)
-    throw UsageError(fmt::format("retrieval_metrics: {} queries but {} correct indices", queries,
-                                 correct.size()));
-  std::vector<std::size_t> ranks(queries);
-  for (std::size_t q = 0; q < queries; ++q)
-    ranks[q] = rank_of_correct(scores + q * candidates, candidates, correct[q]);
-  return retrieval_metrics(ranks);
 }
 
 }  // namespace sentemb

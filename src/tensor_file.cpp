@@ -1,4 +1,4 @@
-#include "sentemb/tensor_file.h"
+#include "tensor_file.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -92,4 +92,13 @@ class CorpusReader {
 std::vector<Record> read_corpus(const std::string& path, CorpusFormat format,
                                 ReaderOptions options = {});
 
+// The lines of a text file (kText), in order; "-" reads stdin.
+std::vector<std::string> read_lines(const std::string& path);
+
+// Reads the next up to `max` records of a stream into `out` (cleared first): one
+// window, so a large file is processed with flat memory. Returns out.size():
+// fewer than `max` means the input has ended (0: nothing was left), so a loop
+// stops there without reading past the end again (an interactive stdin).
+std::size_t read_window(CorpusReader& reader, std::size_t max, std::vector<Record>& out);
+
 }  // namespace sentemb

@@ -14,7 +14,7 @@
 
 namespace sentemb {
 
-struct MappedModel;  // sentemb/model_file.h
+struct MappedModel;  // internal (src/model_file_internal.h)
 
 enum class Precision { kFp32, kBf16, kInt8 };
 std::string to_string(Precision precision);

@@ -7,17 +7,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <cstddef>
 #include <string>
 
 #include "sentemb/encoder.h"
 
 namespace sentemb::cli {
-
-// Sentences read, encoded and written per step when streaming a file: large
-// enough that length-sorted batches pad little, small enough that memory stays
-// flat (10k sentences × 1024 floats = 40 MB of vectors).
-constexpr std::size_t kEncodeWindow = 10000;
 
 struct EncoderFlags {
   std::string model;

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "sentemb/corpus.h"
+#include "sentemb/encode_stream.h"
 #include "sentemb/encoder.h"
 #include "sentemb/errors.h"
 #include "sentemb/vector_io.h"
@@ -45,23 +46,11 @@ void run_encode(const EncodeArgs& args) {
   Progress progress("encode", 0, "lines");
   if (progress.enabled()) progress.set_total(count_lines(args.input).value_or(0));
 
-  std::vector<std::string> texts;
-  texts.reserve(kEncodeWindow);
-  std::vector<float> vectors;  // (window, dim)
   const std::vector<std::string> no_texts;
-  Record record;
-  bool more = true;
-  while (more) {
-    texts.clear();
-    while (texts.size() < kEncodeWindow && (more = reader.next(record))) {
-      texts.push_back(std::move(record.a));
-    }
-    if (texts.empty()) break;
-    vectors.resize(texts.size() * dim);
-    encoder.encode(texts, vectors.data());
-    writer->write(vectors.data(), texts.size(), format == VectorFormat::kJsonl ? texts : no_texts);
+  encode_stream(encoder, reader, [&](const auto& texts, const float* vectors) {
+    writer->write(vectors, texts.size(), format == VectorFormat::kJsonl ? texts : no_texts);
     progress.advance(texts.size());
-  }
+  });
   writer->close();
   progress.finish();
   fmt::print(stderr, "encoded {} lines of {} into {} ({}, {} x {})\n", writer->rows_written(),

@@ -5,7 +5,6 @@
 
 #include "cli/commands.h"
 #include "sentemb/model_file.h"
-#include "sentemb/tensor_file.h"
 #include "sentemb/tokenizer.h"
 
 namespace sentemb::cli {
@@ -25,7 +24,7 @@ void add_info_command(CLI::App& app) {
     const auto& c = model.config;
     if (args->json) {
       nlohmann::json j = nlohmann::json::parse(c.to_json());
-      j["format_version"] = kTensorFileVersion;
+      j["format_version"] = kModelFileVersion;
       j["parameters"] = c.parameter_count();
       j["tokenizer_pieces"] = tokenizer.vocab_size();
       j["tokenizer_bytes"] = model.tokenizer_model.size();
@@ -33,7 +32,7 @@ void add_info_command(CLI::App& app) {
       return;
     }
     fmt::print("model file      {}\n", args->model);
-    fmt::print("format version  {}\n", kTensorFileVersion);
+    fmt::print("format version  {}\n", kModelFileVersion);
     fmt::print("parameters      {} ({:.2f}M)\n", c.parameter_count(), c.parameter_count() / 1e6);
     fmt::print("tokenizer       SentencePiece, {} pieces ({} bytes)\n", tokenizer.vocab_size(),
                model.tokenizer_model.size());

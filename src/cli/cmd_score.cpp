@@ -9,12 +9,11 @@
 
 #include "cli/cli_options.h"
 #include "cli/commands.h"
-#include "cli/pair_cosines.h"
 #include "cli/progress.h"
 #include "sentemb/corpus.h"
 #include "sentemb/encoder.h"
 #include "sentemb/errors.h"
-#include "sentemb/similarity.h"
+#include "sentemb/pair_scoring.h"
 #include "sentemb/utf8.h"
 
 namespace sentemb::cli {
@@ -32,9 +31,7 @@ void score_two(Encoder& encoder, const std::vector<std::string>& sentences) {
     if (!is_valid_utf8(sentences[i], &bad))
       throw UsageError(fmt::format("sentence {} is not valid UTF-8 (byte {})", i + 1, bad));
   }
-  const std::vector<float> v = encoder.encode(sentences);  // (2, dim)
-  const int dim = encoder.dim();
-  fmt::print("{:.4f}\n", cosine(v.data(), v.data() + dim, dim));
+  fmt::print("{:.4f}\n", sentence_cosine(encoder, sentences[0], sentences[1]));
 }
 
 // Streams the pairs a window at a time (for_each_pair_window).

@@ -2,6 +2,7 @@
 // cosine similarity over the whole corpus (fine up to millions of lines).
 #include <fmt/format.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -13,7 +14,7 @@
 #include "sentemb/corpus.h"
 #include "sentemb/encoder.h"
 #include "sentemb/errors.h"
-#include "sentemb/similarity.h"
+#include "sentemb/search.h"
 #include "sentemb/utf8.h"
 #include "sentemb/vector_io.h"
 
@@ -29,77 +30,34 @@ struct SearchArgs {
   int k = 10;
 };
 
-// The corpus vectors, (lines, dim): from --index after checking that it
-// matches the corpus and the model, else encoded now.
-VectorMatrix corpus_vectors(Encoder& encoder, const SearchArgs& args,
-                            const std::vector<std::string>& lines) {
-  const int dim = encoder.dim();
-  if (!args.index.empty()) {
-    VectorMatrix index = read_vectors(args.index);
-    if (index.rows != lines.size())
-      throw UsageError(fmt::format(
-          "index {} has {} vectors but corpus {} has {} lines; re-encode it with `sentemb "
-          "encode --input {} --output {}`",
-          args.index, index.rows, args.corpus, lines.size(), args.corpus, args.index));
-    if (index.rows > 0 && index.dim != dim)
-      throw UsageError(fmt::format(
-          "index {} has vectors of width {} but model {} makes width {}; it was encoded with "
-          "another model",
-          args.index, index.dim, args.encoder.model, dim));
-    index.dim = dim;
-    return index;
-  }
-  VectorMatrix m;
-  m.rows = lines.size();
-  m.dim = dim;
-  m.data.resize(lines.size() * dim);
-  Progress progress("encode corpus", lines.size(), "lines");
-  std::vector<std::string> window;
-  for (std::size_t start = 0; start < lines.size(); start += kEncodeWindow) {
-    const std::size_t end = std::min(lines.size(), start + kEncodeWindow);
-    window.assign(lines.begin() + start, lines.begin() + end);
-    encoder.encode(window, m.row(start));
-    progress.advance(end - start);
-  }
-  progress.finish();
-  return m;
-}
-
 // Prints the k best lines for one query as "score TAB line", best first.
-void search_one(Encoder& encoder, const VectorMatrix& corpus, const std::vector<std::string>& lines,
-                const std::string& query, int k, std::vector<float>& scores) {
-  std::vector<float> q = encoder.encode(std::vector<std::string>{query});  // (1, dim)
-  l2_normalize_rows(q.data(), 1, corpus.dim);
-  scores.resize(corpus.rows);
-  if (corpus.rows > 0)
-    dot_scores(q.data(), 1, corpus.data.data(), corpus.rows, corpus.dim, scores.data());
+void print_hits(const std::vector<SearchHit>& hits, const std::vector<std::string>& lines) {
   fmt::memory_buffer out;
-  for (const auto& [i, score] : top_k(scores.data(), scores.size(), static_cast<std::size_t>(k)))
-    fmt::format_to(std::back_inserter(out), "{:.4f}\t{}\n", score, lines[i]);
+  for (const SearchHit& hit : hits)
+    fmt::format_to(std::back_inserter(out), "{:.4f}\t{}\n", hit.score, lines[hit.index]);
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (std::fflush(stdout) != 0) throw IoError("cannot write <stdout>");
 }
 
 void run_search(const SearchArgs& args) {
   Encoder encoder = args.encoder.load();
-  std::vector<std::string> lines;
-  {
-    CorpusReader reader(args.corpus, CorpusFormat::kText);
-    Record record;
-    while (reader.next(record)) lines.push_back(std::move(record.a));
-  }
+  const std::vector<std::string> lines = read_lines(args.corpus);
   if (lines.empty()) fmt::print(stderr, "warning: corpus {} is empty\n", args.corpus);
-  VectorMatrix corpus = corpus_vectors(encoder, args, lines);
-  // Unit rows make the dot products cosines, whether or not the index (or the
-  // model) normalised them.
-  l2_normalize_rows(corpus.data.data(), corpus.rows, corpus.dim);
+  VectorMatrix corpus;
+  if (!args.index.empty()) {
+    corpus = load_index(args.index, lines.size(), encoder.dim(), args.corpus, args.encoder.model);
+  } else {
+    Progress progress("encode corpus", lines.size(), "lines");
+    corpus = encode_corpus(encoder, lines, [&](std::size_t n) { progress.advance(n); });
+    progress.finish();
+  }
+  const auto k = static_cast<std::size_t>(args.k);
 
-  std::vector<float> scores;
   if (args.has_query) {
     std::size_t bad = 0;
     if (!is_valid_utf8(args.query, &bad))
       throw UsageError(fmt::format("--query is not valid UTF-8 (byte {})", bad));
-    search_one(encoder, corpus, lines, args.query, args.k, scores);
+    print_hits(search(encoder, corpus, args.query, k), lines);
     return;
   }
   // One query per stdin line, answered as it arrives (works interactively);
@@ -110,7 +68,7 @@ void run_search(const SearchArgs& args) {
   while (queries.next(record)) {
     if (!first) std::fputc('\n', stdout);
     first = false;
-    search_one(encoder, corpus, lines, record.a, args.k, scores);
+    print_hits(search(encoder, corpus, record.a, k), lines);
   }
 }
 

@@ -8,8 +8,8 @@
 #include "cli/model_size_options.h"
 #include "cli/progress.h"
 #include "sentemb/errors.h"
-#include "sentemb/train/losses.h"
 #include "sentemb/train/trainer.h"
+#include "train/losses.h"
 
 namespace sentemb::cli {
 

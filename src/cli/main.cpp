@@ -6,8 +6,9 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "malloc_settings.h"
 #include "sentemb/errors.h"
-#include "sentemb/malloc_settings.h"
+#include "sentemb/version.h"
 
 int main(int argc, char** argv) {
   sentemb::apply_malloc_settings();
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
       "sentemb"};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
-  app.set_version_flag("--version", "sentemb 0.1.0");
+  app.set_version_flag("--version", "sentemb " SENTEMB_VERSION);
 
   using namespace sentemb::cli;
   add_tokenizer_command(app);

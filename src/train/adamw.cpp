@@ -1,5 +1,5 @@
 // AdamW and gradient utilities: flat loops over the parameter arena.
-#include "sentemb/train/adamw.h"
+#include "train/adamw.h"
 
 #include <fmt/format.h>
 

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "sentemb/train/losses.h"
+#include "train/losses.h"
 #include "train/training_encoder.h"
 
 namespace sentemb::train {

@@ -1,5 +1,5 @@
 // The batcher: per-source shuffled passes, conflict-free batches, resumable state.
-#include "sentemb/train/batcher.h"
+#include "train/batcher.h"
 
 #include <fmt/format.h>
 

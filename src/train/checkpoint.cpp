@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model_file_internal.h"
 #include "sentemb/errors.h"
-#include "sentemb/model_file.h"
-#include "sentemb/tensor_file.h"
+#include "tensor_file.h"
 
 namespace sentemb::train {
 

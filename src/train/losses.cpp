@@ -1,6 +1,6 @@
 // The embedding losses: forward in double over L2-normalised rows, backward adds
 // scale * dLoss/dEmbedding into float gradient arrays. See losses.h for the math.
-#include "sentemb/train/losses.h"
+#include "train/losses.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "sentemb/train/lr_schedule.h"
+#include "train/lr_schedule.h"
 
 #include <fmt/format.h>
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "sentemb/model_config.h"
-#include "sentemb/train/losses.h"
+#include "train/losses.h"
 #include "sentemb/train/trainer.h"
 
 namespace sentemb::train {

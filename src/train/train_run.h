@@ -11,9 +11,9 @@
 
 #include "sentemb/model.h"
 #include "sentemb/tokenizer.h"
-#include "sentemb/train/adamw.h"
-#include "sentemb/train/batcher.h"
-#include "sentemb/train/lr_schedule.h"
+#include "train/adamw.h"
+#include "train/batcher.h"
+#include "train/lr_schedule.h"
 #include "sentemb/train/trainer.h"
 #include "train/checkpoint.h"
 #include "train/training_data.h"

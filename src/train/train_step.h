@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "sentemb/train/batcher.h"
-#include "sentemb/train/losses.h"
+#include "train/batcher.h"
+#include "train/losses.h"
 #include "train/augment.h"
 #include "train/batch_gradients.h"
 #include "train/train_run.h"

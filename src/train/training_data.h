@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "sentemb/tokenizer.h"
-#include "sentemb/train/batcher.h"
 #include "sentemb/train/trainer.h"
+#include "train/batcher.h"
 
 namespace sentemb::train {
 

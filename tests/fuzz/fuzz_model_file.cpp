@@ -14,10 +14,10 @@
 #include <string_view>
 
 #include "fuzz_check.h"
+#include "model_file_internal.h"
 #include "sentemb/errors.h"
-#include "sentemb/model_file.h"
 #include "sentemb/parameters.h"
-#include "sentemb/tensor_file.h"
+#include "tensor_file.h"
 
 namespace {
 

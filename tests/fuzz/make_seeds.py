@@ -3,7 +3,7 @@
 only to change them). Standard library only.
 
 model_file/: tiny valid model files written from the format description in
-include/sentemb/tensor_file.h (independently of the C++ writer), truncated,
+src/tensor_file.h (independently of the C++ writer), truncated,
 bit-flipped and otherwise broken variants, and the v1 fixture.
 corpus_reader/: the reader test fixtures (tests/data/corpus) and a few mixed
 bad inputs. tokenizer/: short texts, valid and invalid UTF-8.

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "model_file_internal.h"
 #include "sentemb/encoder.h"
-#include "sentemb/model_file.h"
 #include "test_util.h"
 
 namespace {

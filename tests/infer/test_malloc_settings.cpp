@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
-#include "sentemb/malloc_settings.h"
+#include "malloc_settings.h"
 
 TEST_CASE("glibc accepts the malloc settings the CLI applies", "[malloc]") {
   const bool applied = sentemb::apply_malloc_settings();

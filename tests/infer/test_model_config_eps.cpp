@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "model_file_internal.h"
 #include "sentemb/errors.h"
 #include "sentemb/model_config.h"
-#include "sentemb/model_file.h"
-#include "sentemb/tensor_file.h"
+#include "tensor_file.h"
 #include "test_util.h"
 
 namespace {

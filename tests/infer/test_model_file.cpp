@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "model_file_internal.h"
 #include "sentemb/errors.h"
-#include "sentemb/model_file.h"
 #include "sentemb/parameters.h"
-#include "sentemb/tensor_file.h"
 #include "sentemb/tokenizer.h"
+#include "tensor_file.h"
 #include "test_util.h"
 
 namespace {

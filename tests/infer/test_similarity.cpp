@@ -1,4 +1,5 @@
-// Similarity and evaluation statistics against values computed by hand.
+// Similarity and correlation statistics against values computed by hand
+// (retrieval metrics: test_retrieval.cpp; top-k: test_search.cpp).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
@@ -42,17 +43,6 @@ TEST_CASE("dot_scores is the query × candidate product", "[similarity]") {
                                 0, 0, 2, -1});
 }
 
-TEST_CASE("top_k returns the best scores first, ties by index", "[similarity]") {
-  const std::vector<float> s = {0.1f, 0.9f, 0.5f, 0.9f, -1.0f};
-  auto best = top_k(s.data(), s.size(), 3);
-  REQUIRE(best.size() == 3);
-  CHECK(best[0] == std::make_pair(std::size_t{1}, 0.9f));
-  CHECK(best[1] == std::make_pair(std::size_t{3}, 0.9f));
-  CHECK(best[2] == std::make_pair(std::size_t{2}, 0.5f));
-  CHECK(top_k(s.data(), s.size(), 10).size() == 5);
-  CHECK(top_k(s.data(), 0, 3).empty());
-}
-
 TEST_CASE("pearson", "[similarity]") {
   // x̄ = 2.5, ȳ = 5: Σdxdy = 1.5·... computed: dx = {-1.5,-0.5,0.5,1.5},
   // dy = {-3,-1,-2,6}: Σdxdy = 4.5+0.5-1+9 = 13, Σdx² = 5, Σdy² = 50,
@@ -84,39 +74,4 @@ TEST_CASE("spearman", "[similarity]") {
   // Σdy² = 5, ρ = 4.5 / sqrt(22.5) = 0.948683...
   CHECK(spearman({1, 2, 2, 3}, {1, 2, 3, 4}) == Approx(4.5 / std::sqrt(22.5)));
   CHECK(std::isnan(spearman({1, 1, 1}, {1, 2, 3})));
-}
-
-TEST_CASE("rank_of_correct counts ties against the query", "[similarity]") {
-  const std::vector<float> s = {0.2f, 0.8f, 0.5f, 0.8f};
-  CHECK(rank_of_correct(s.data(), 4, 1) == 2);  // c3 ties with it
-  CHECK(rank_of_correct(s.data(), 4, 3) == 2);
-  CHECK(rank_of_correct(s.data(), 4, 2) == 3);
-  CHECK(rank_of_correct(s.data(), 4, 0) == 4);
-  const std::vector<float> equal = {1, 1, 1};
-  CHECK(rank_of_correct(equal.data(), 3, 0) == 3);
-  CHECK_THROWS_AS(rank_of_correct(s.data(), 4, 4), UsageError);
-}
-
-TEST_CASE("recall@k and MRR", "[similarity]") {
-  const std::vector<std::size_t> ranks = {1, 3, 1, 12};
-  CHECK(recall_at_k(ranks, 1) == Approx(0.5));
-  CHECK(recall_at_k(ranks, 3) == Approx(0.75));
-  CHECK(recall_at_k(ranks, 10) == Approx(0.75));
-  CHECK(recall_at_k(ranks, 12) == Approx(1.0));
-  CHECK(mean_reciprocal_rank(ranks) == Approx((1 + 1.0 / 3 + 1 + 1.0 / 12) / 4));
-  CHECK(recall_at_k({}, 1) == 0);
-  CHECK(mean_reciprocal_rank({}) == 0);
-}
-
-TEST_CASE("retrieval_metrics from a score matrix", "[similarity]") {
-  // 3 queries × 3 candidates; correct = diagonal.
-  const std::vector<float> s = {0.9f, 0.1f, 0.3f,   // q0: correct best, rank 1
-                                0.7f, 0.6f, 0.65f,  // q1: correct last, rank 3
-                                0.2f, 0.5f, 0.4f};  // q2: rank 2
-  RetrievalMetrics m = retrieval_metrics(s.data(), 3, 3, {0, 1, 2});
-  CHECK(m.queries == 3);
-  CHECK(m.recall_at_1 == Approx(1.0 / 3));
-  CHECK(m.recall_at_10 == Approx(1.0));
-  CHECK(m.mrr == Approx((1 + 1.0 / 3 + 0.5) / 3));
-  CHECK_THROWS_AS(retrieval_metrics(s.data(), 3, 3, {0, 1}), UsageError);
 }

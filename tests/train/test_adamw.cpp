@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "sentemb/errors.h"
-#include "sentemb/train/adamw.h"
-#include "sentemb/train/lr_schedule.h"
+#include "train/adamw.h"
+#include "train/lr_schedule.h"
 
 using namespace sentemb;
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "sentemb/errors.h"
-#include "sentemb/train/batcher.h"
+#include "train/batcher.h"
 
 using namespace sentemb;
 

@@ -7,7 +7,7 @@
 
 #include "gradcheck.h"
 #include "sentemb/errors.h"
-#include "sentemb/train/losses.h"
+#include "train/losses.h"
 
 using namespace sentemb;
 using sentemb::test::gradcheck;

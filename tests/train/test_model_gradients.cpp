@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "sentemb/model_file.h"
+#include "model_file_internal.h"
 #include "sentemb/parameters.h"
-#include "sentemb/train/losses.h"
 #include "test_util.h"
+#include "train/losses.h"
 #include "train/training_encoder.h"
 
 using namespace sentemb;

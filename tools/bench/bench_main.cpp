@@ -7,7 +7,7 @@
 #include <string>
 
 #include "bench_util.h"
-#include "sentemb/malloc_settings.h"
+#include "malloc_settings.h"
 
 namespace sentemb::bench {
 int run_matmul(const Flags& flags);

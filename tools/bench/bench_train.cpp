@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "sentemb/model_file.h"
+#include "model_file_internal.h"
 #include "sentemb/parameters.h"
-#include "sentemb/train/adamw.h"
-#include "sentemb/train/losses.h"
+#include "train/adamw.h"
+#include "train/losses.h"
 #include "train/training_encoder.h"
 
 namespace sentemb::bench {

@@ -1,6 +1,6 @@
 // Process-wide glibc malloc settings for sentemb's workloads; the CLI and the
 // benchmark program apply them first thing. (A library does not change its host
-// process's allocator by itself: programs embedding sentemb may call this too.)
+// process's allocator by itself, so this is the programs' business, not the API's.)
 //
 // oneDNN allocates its GEMM packing buffers and scratchpads on every product and
 // frees them after. By default glibc gives large freed blocks back to the kernel:

@@ -15,7 +15,7 @@
 // allocated, so a corrupt or hostile file is an error, never a crash.
 //
 // Version 2 aligns each tensor's data so that a mapped file can be read in place
-// (model_file.h, map_model): no copy of the parameters, and none of the page
+// (model_file_internal.h, map_model): no copy of the parameters, and none of the page
 // faults of filling one. Version 1 files (unaligned) still load, by copying.
 #pragma once
 

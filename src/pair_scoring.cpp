@@ -1,0 +1,57 @@
+#include "sentemb/pair_scoring.h"
+
+#include <fmt/format.h>
+
+#include "sentemb/errors.h"
+#include "sentemb/similarity.h"
+
+namespace sentemb {
+
+float sentence_cosine(Encoder& encoder, const std::string& a, const std::string& b) {
+  const std::vector<float> v = encoder.encode(std::vector<std::string>{a, b});  // (2, dim)
+  const int dim = encoder.dim();
+  return cosine(v.data(), v.data() + dim, dim);
+}
+
+void for_each_pair_window(CorpusReader& reader, Encoder& encoder, const PairWindowFn& on_window) {
+  const std::size_t dim = static_cast<std::size_t>(encoder.dim());
+  std::vector<Record> records;
+  std::vector<std::string> texts;  // a_0..a_{n-1}, b_0..b_{n-1}
+  std::vector<float> vectors;      // (2n, dim)
+  std::vector<double> cosines;     // (n)
+  for (;;) {
+    const std::size_t n = read_window(reader, kEncodeWindow, records);
+    if (n == 0) break;
+    texts.clear();
+    for (const auto& r : records) texts.push_back(r.a);
+    for (const auto& r : records) texts.push_back(r.b);
+    vectors.resize(2 * n * dim);
+    encoder.encode(texts, vectors.data());
+    cosines.resize(n);
+    for (std::size_t i = 0; i < n; ++i)
+      cosines[i] =
+          cosine(vectors.data() + i * dim, vectors.data() + (n + i) * dim, static_cast<int>(dim));
+    on_window(records, cosines);
+    if (n < kEncodeWindow) break;  // the input has ended
+  }
+}
+
+StsResult evaluate_sts(Encoder& encoder, const std::string& path,
+                       const ProgressCallback& on_progress) {
+  CorpusReader reader(path, CorpusFormat::kSts);
+  std::vector<double> gold, predicted;
+  for_each_pair_window(reader, encoder, [&](const auto& records, const auto& cosines) {
+    for (const auto& r : records) gold.push_back(r.score);
+    predicted.insert(predicted.end(), cosines.begin(), cosines.end());
+    if (on_progress) on_progress(records.size());
+  });
+  if (gold.empty())
+    throw Error(fmt::format("{}: no STS pairs to evaluate", path == "-" ? "<stdin>" : path));
+  StsResult result;
+  result.spearman = spearman(predicted, gold);
+  result.pearson = pearson(predicted, gold);
+  result.pairs = gold.size();
+  return result;
+}
+
+}  // namespace sentemb
