@@ -46,6 +46,13 @@ void ModelConfig::validate() const {
   // LayerNorm divides by sqrt(var + eps): eps <= 0 (or NaN) lets a constant row
   // divide by zero, and a large eps silently flattens every activation. Real
   // models use 1e-12 .. 1e-5; 0.1 is already far outside that.
+  for (std::size_t i = 0; i < matryoshka_dims.size(); ++i) {
+    const int d = matryoshka_dims[i];
+    if (d < 1 || d > dim || (i > 0 && d >= matryoshka_dims[i - 1]))
+      throw UsageError(fmt::format(
+          "model config: matryoshka_dims = [{}] must be decreasing, each in [1, dim = {}]",
+          fmt::join(matryoshka_dims, ", "), dim));
+  }
   if (!(std::isfinite(layernorm_eps) && layernorm_eps > 0.0f && layernorm_eps <= 0.1f))
     throw UsageError(fmt::format("model config: layernorm_eps = {} must be finite and in (0, 0.1]",
                                  layernorm_eps));
@@ -67,6 +74,7 @@ std::string ModelConfig::to_json() const {
                       {"pooling", to_string(pooling)},
                       {"normalize", normalize},
                       {"layernorm_eps", layernorm_eps}};
+  if (!matryoshka_dims.empty()) j["matryoshka_dims"] = matryoshka_dims;  // older readers ignore it
   return j.dump();
 }
 
@@ -100,6 +108,16 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
     }
     c.layernorm_eps = std::fabs(eps) <= FLT_MAX ? static_cast<float>(eps)
                                                 : std::copysign(HUGE_VALF, static_cast<float>(eps));
+    if (j.contains("matryoshka_dims")) {
+      const auto& dims = j["matryoshka_dims"];
+      if (!dims.is_array() || dims.size() > 64)
+        throw ModelFileError("model config: matryoshka_dims must be an array of at most 64 widths");
+      for (const auto& d : dims) {
+        if (!d.is_number_integer() || d.get<std::int64_t>() < 1 || d.get<std::int64_t>() > 8192)
+          throw ModelFileError("model config: matryoshka_dims must hold integers in [1, 8192]");
+        c.matryoshka_dims.push_back(static_cast<int>(d.get<std::int64_t>()));
+      }
+    }
   } catch (const nlohmann::json::exception& e) {
     throw ModelFileError(fmt::format("model config: {}", e.what()));
   } catch (const UsageError& e) {

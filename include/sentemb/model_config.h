@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sentemb {
 
@@ -22,6 +23,9 @@ struct ModelConfig {
   Pooling pooling = Pooling::kMean;
   bool normalize = true;  // L2-normalise the pooled vector
   float layernorm_eps = 1e-5f;
+  // The prefix widths a Matryoshka-trained model's vectors are usable at, decreasing,
+  // each <= dim (train --matryoshka-dims); empty: trained at full width only.
+  std::vector<int> matryoshka_dims;
 
   int head_dim() const { return dim / heads; }
   // Throws UsageError naming the offending field.

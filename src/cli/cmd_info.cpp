@@ -43,6 +43,9 @@ void add_info_command(CLI::App& app) {
     fmt::print("max length      {} tokens\n", c.max_len);
     fmt::print("pooling         {}\n", to_string(c.pooling));
     fmt::print("normalize       {}\n", c.normalize ? "yes (L2)" : "no");
+    if (!c.matryoshka_dims.empty())
+      fmt::print("matryoshka dims {} (a vector's first K values, renormalised: --dim K)\n",
+                 fmt::join(c.matryoshka_dims, ", "));
   });
 }
 

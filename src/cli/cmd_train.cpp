@@ -76,6 +76,11 @@ void add_train_command(CLI::App& app) {
   cmd->add_option_function<float>(
       "--contrastive-margin", [&o](float m) { o.contrastive_margin = m; },
       "Margin of the contrastive loss of --labeled pairs, in cosine distance (default 0.5)");
+  cmd->add_option("--matryoshka-dims", o.matryoshka_dims,
+                  "Matryoshka: sum every loss over these leading widths of each embedding, "
+                  "e.g. 256,128,64,32 (decreasing, each <= --dim), so a vector's first K "
+                  "values are a usable embedding (encode --dim K)")
+      ->delimiter(',');
   cmd->add_option("--batch", o.batch, "Examples per batch");
   cmd->add_option("--mini-batch", o.mini_batch,
                   "Gradient caching: keep activations for this many examples at a time, so a "

@@ -482,6 +482,114 @@ std::vector<std::pair<std::string, float>> WeightedSumLoss::terms() const {
 // ===========================================================================
 // Factory
 
+// ---------------------------------------------------------------------------
+// MatryoshkaLoss
+
+struct MatryoshkaLoss::Prefix {
+  int dim;
+  std::unique_ptr<Loss> inner;
+  std::vector<float> u, du;   // (3, B, dim) renormalised prefixes and their gradients
+  std::vector<double> norms;  // (3, B) ||x[:dim]||
+};
+
+MatryoshkaLoss::MatryoshkaLoss(std::vector<int> dims,
+                               const std::function<std::unique_ptr<Loss>()>& make_inner) {
+  if (dims.empty()) throw UsageError("matryoshka: no widths");
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] < 1 || (i > 0 && dims[i] >= dims[i - 1]))
+      throw UsageError(fmt::format("matryoshka widths must be decreasing and >= 1, got {}",
+                                   fmt::join(dims, ",")));
+    auto p = std::make_unique<Prefix>();
+    p->dim = dims[i];
+    p->inner = make_inner();
+    prefixes_.push_back(std::move(p));
+  }
+}
+
+MatryoshkaLoss::~MatryoshkaLoss() = default;
+
+std::string MatryoshkaLoss::name() const {
+  return "matryoshka(" + prefixes_[0]->inner->name() + ")";
+}
+bool MatryoshkaLoss::needs_negative() const {
+  return prefixes_[0]->inner->needs_negative();
+}
+bool MatryoshkaLoss::needs_label() const {
+  return prefixes_[0]->inner->needs_label();
+}
+
+float MatryoshkaLoss::forward(const EmbeddingBatch& batch) {
+  if (prefixes_[0]->dim > batch.dim)
+    throw UsageError(fmt::format("matryoshka width {} exceeds the embedding width {}",
+                                 prefixes_[0]->dim, batch.dim));
+  batch_ = batch;
+  const int B = batch.batch, D = batch.dim;
+  const float* parts[3] = {batch.anchor, batch.positive, batch.negative};
+  for (auto& p : prefixes_) {
+    const int k = p->dim;
+    p->u.assign(3 * std::size_t(B) * k, 0.0f);
+    p->norms.assign(3 * std::size_t(B), 0.0);
+    for (int part = 0; part < 3; ++part) {
+      if (!parts[part]) continue;
+      for (int i = 0; i < B; ++i) {
+        const float* x = parts[part] + std::size_t(i) * D;
+        double squares = 0;
+        for (int c = 0; c < k; ++c) squares += double(x[c]) * x[c];
+        const double norm = std::max(std::sqrt(squares), 1e-12);
+        p->norms[part * B + i] = norm;
+        float* u = p->u.data() + (std::size_t(part) * B + i) * k;
+        for (int c = 0; c < k; ++c) u[c] = static_cast<float>(x[c] / norm);
+      }
+    }
+    EmbeddingBatch prefix = batch;
+    prefix.anchor = p->u.data();
+    prefix.positive = p->u.data() + std::size_t(B) * k;
+    prefix.negative = batch.negative ? p->u.data() + 2 * std::size_t(B) * k : nullptr;
+    prefix.dim = k;
+    p->inner->forward(prefix);
+  }
+  return static_cast<float>(value());
+}
+
+double MatryoshkaLoss::value() const {
+  double total = 0;
+  for (const auto& p : prefixes_) total += p->inner->value();
+  return total;
+}
+
+void MatryoshkaLoss::backward(float scale, const EmbeddingGrads& grads) {
+  const int B = batch_.batch, D = batch_.dim;
+  float* out[3] = {grads.anchor, grads.positive, batch_.negative ? grads.negative : nullptr};
+  for (auto& p : prefixes_) {
+    const int k = p->dim;
+    const std::size_t Bk = std::size_t(B) * k;
+    p->du.assign(3 * Bk, 0.0f);
+    p->inner->backward(scale, {p->du.data(), p->du.data() + Bk,
+                               batch_.negative ? p->du.data() + 2 * Bk : nullptr});
+    for (int part = 0; part < 3; ++part) {
+      if (!out[part]) continue;
+      for (int i = 0; i < B; ++i) {
+        const float* u = p->u.data() + (std::size_t(part) * B + i) * k;
+        const float* du = p->du.data() + (std::size_t(part) * B + i) * k;
+        double u_du = 0;
+        for (int c = 0; c < k; ++c) u_du += double(u[c]) * du[c];
+        const double inv_norm = 1.0 / p->norms[part * B + i];
+        float* dx = out[part] + std::size_t(i) * D;
+        for (int c = 0; c < k; ++c) dx[c] += static_cast<float>((du[c] - u[c] * u_du) * inv_norm);
+      }
+    }
+  }
+}
+
+std::vector<std::pair<std::string, float>> MatryoshkaLoss::terms() const {
+  std::vector<std::pair<std::string, float>> t;
+  for (const auto& p : prefixes_)
+    t.emplace_back(fmt::format("matryoshka@{}", p->dim), static_cast<float>(p->inner->value()));
+  return t;
+}
+
+// ---------------------------------------------------------------------------
+
 std::string loss_names() {
   return "infonce, symmetric_infonce, triplet, batch_hard_triplet, contrastive";
 }

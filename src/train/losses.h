@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -173,6 +174,34 @@ class WeightedSumLoss : public Loss {
 
  private:
   std::vector<std::pair<std::unique_ptr<Loss>, float>> parts_;
+};
+
+// ---------------------------------------------------------------------------
+// Matryoshka (Kusupati et al. 2022; sentence-transformers' MatryoshkaLoss): the inner
+// loss summed over prefix widths k of every embedding, each prefix renormalised, so a
+// vector's first k values are a usable embedding of their own.
+//   u_k = x[:k] / ||x[:k]||            per row of anchor, positive, negative
+//   loss = sum_k inner_k(u_k)          (weights 1, as sentence-transformers' default)
+//   dx[:k] += (du_k - u_k (u_k · du_k)) / ||x[:k]||
+// terms() reports each width's inner loss as "matryoshka@k".
+class MatryoshkaLoss : public Loss {
+ public:
+  // dims: decreasing, each <= the batch's width (forward throws UsageError otherwise).
+  // make_inner builds one inner loss per width (each keeps its own saved state).
+  MatryoshkaLoss(std::vector<int> dims, const std::function<std::unique_ptr<Loss>()>& make_inner);
+  ~MatryoshkaLoss() override;
+  std::string name() const override;
+  bool needs_negative() const override;
+  bool needs_label() const override;
+  float forward(const EmbeddingBatch& batch) override;
+  double value() const override;
+  void backward(float scale, const EmbeddingGrads& grads) override;
+  std::vector<std::pair<std::string, float>> terms() const override;
+
+ private:
+  struct Prefix;
+  std::vector<std::unique_ptr<Prefix>> prefixes_;
+  EmbeddingBatch batch_;  // the last forward's
 };
 
 // ---------------------------------------------------------------------------

@@ -152,6 +152,7 @@ nlohmann::json run_fingerprint(const TrainOptions& o) {
           {"distance", o.distance.value_or("cosine")},
           {"batch_hard", o.batch_hard},
           {"contrastive_margin", lo.contrastive.margin},
+          {"matryoshka_dims", o.matryoshka_dims},
           // optimiser and schedule
           {"lr", o.lr},
           {"warmup", o.warmup},

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "sentemb/model_config.h"
-#include "train/losses.h"
 #include "sentemb/train/trainer.h"
+#include "train/losses.h"
 
 namespace sentemb::train {
 

@@ -11,11 +11,11 @@
 
 #include "sentemb/model.h"
 #include "sentemb/tokenizer.h"
+#include "sentemb/train/trainer.h"
 #include "train/adamw.h"
 #include "train/batcher.h"
-#include "train/lr_schedule.h"
-#include "sentemb/train/trainer.h"
 #include "train/checkpoint.h"
+#include "train/lr_schedule.h"
 #include "train/training_data.h"
 
 namespace sentemb::train {

@@ -121,6 +121,14 @@ TrainRun start_run(const TrainOptions& o, int threads) {
     run.model = load_model(o.init);  // fine-tuning: weights, tokenizer and configuration
   else
     run.model = new_model(o, threads);
+  if (!o.matryoshka_dims.empty() && !run.resumed) {
+    run.model.config.matryoshka_dims = o.matryoshka_dims;  // what --dim may truncate to
+    try {
+      run.model.config.validate();
+    } catch (const UsageError& e) {
+      throw UsageError(fmt::format("--matryoshka-dims: {}", e.what()));
+    }
+  }
   validate_batch_size(o, run.model.config);
   run.tokenizer = std::make_unique<Tokenizer>(Tokenizer::from_bytes(run.model.tokenizer_model));
   return run;

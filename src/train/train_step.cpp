@@ -20,9 +20,20 @@ std::string kept_checkpoint(const TrainRun& run) {
 
 }  // namespace
 
+namespace {
+
+// The loss of a spec, summed over the Matryoshka widths when the run has them.
+std::unique_ptr<Loss> build_loss(const TrainOptions& o, const std::string& spec) {
+  if (o.matryoshka_dims.empty()) return make_loss(spec, loss_options(o));
+  return std::make_unique<MatryoshkaLoss>(o.matryoshka_dims,
+                                          [&] { return make_loss(spec, loss_options(o)); });
+}
+
+}  // namespace
+
 TrainStep::TrainStep(const TrainRun& run)
-    : pair_loss_(make_loss(run.options.loss, loss_options(run.options))),
-      labeled_loss_(make_loss("contrastive", loss_options(run.options))),
+    : pair_loss_(build_loss(run.options, run.options.loss)),
+      labeled_loss_(build_loss(run.options, "contrastive")),
       encoder_(run.model.config, {run.options.dropout, run.options.dropout, run.options.dropout},
                run.options.bf16),
       grads_(run.model.parameters.size()) {

@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "train/batcher.h"
-#include "train/losses.h"
 #include "train/augment.h"
 #include "train/batch_gradients.h"
+#include "train/batcher.h"
+#include "train/losses.h"
 #include "train/train_run.h"
 #include "train/training_encoder.h"
 

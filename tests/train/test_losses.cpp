@@ -64,14 +64,15 @@ GradcheckOptions loss_gradcheck_options() {
   return o;
 }
 
-void check_gradient(Loss& loss, const Inputs& in) {
+void check_gradient(Loss& loss, const Inputs& in,
+                    const GradcheckOptions& options = loss_gradcheck_options()) {
   const std::vector<float> analytic = in.gradient(loss);
   auto loss_of = [&](const std::vector<float>& x) {
     const float rounded = loss.forward(in.batch(x));
     CHECK(rounded == static_cast<float>(loss.value()));
     return loss.value();
   };
-  const auto report = gradcheck(loss_of, in.x, analytic, loss_gradcheck_options());
+  const auto report = gradcheck(loss_of, in.x, analytic, options);
   INFO(loss.name() << ": " << report.describe());
   CHECK(report.ok);
   // The check must have exercised something: a zero gradient would pass trivially.
@@ -402,4 +403,71 @@ TEST_CASE("make_loss parses specs and rejects bad ones", "[losses]") {
   } catch (const UsageError& e) {
     CHECK(std::string(e.what()).find("tripplet") != std::string::npos);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Matryoshka.
+
+namespace {
+
+// The prefix of every row of x (3, B, D), first k values, renormalised: (3, B, k).
+std::vector<float> renormalised_prefix(const Inputs& in, int k) {
+  std::vector<float> out;
+  for (int row = 0; row < 3 * in.B; ++row) {
+    const float* x = &in.x[std::size_t(row) * in.D];
+    double norm = 0;
+    for (int c = 0; c < k; ++c) norm += double(x[c]) * x[c];
+    norm = std::sqrt(norm);
+    for (int c = 0; c < k; ++c) out.push_back(static_cast<float>(x[c] / norm));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("matryoshka loss is the sum of the inner loss on renormalised prefixes", "[losses]") {
+  Inputs in(5, 8, 41);
+  LossOptions options;
+  options.triplet.distance = TripletDistance::kEuclidean;  // sees the renormalisation
+  options.triplet.margin = 1.0f;
+  for (const std::string spec : {"infonce", "triplet"}) {
+    MatryoshkaLoss loss({8, 4, 2}, [&] { return make_loss(spec, options); });
+    const double total = loss.forward(in.batch(in.x));
+    double expected = 0;
+    for (int k : {8, 4, 2}) {
+      const auto prefix = renormalised_prefix(in, k);
+      Inputs p(in.B, k, 0);
+      p.x = prefix;
+      auto inner = make_loss(spec, options);
+      const double value = inner->forward(p.batch(p.x));
+      expected += value;
+      bool reported = false;
+      for (const auto& [name, v] : loss.terms())
+        if (name == "matryoshka@" + std::to_string(k)) reported = v == Approx(value).epsilon(1e-6);
+      CHECK(reported);
+    }
+    INFO(spec);
+    CHECK(total == Approx(expected).epsilon(1e-6));
+  }
+  CHECK_THROWS_AS(MatryoshkaLoss({4, 8}, [] { return make_loss("infonce"); }), UsageError);
+  MatryoshkaLoss too_wide({16, 4}, [] { return make_loss("infonce"); });
+  CHECK_THROWS_AS(too_wide.forward(in.batch(in.x)), UsageError);
+}
+
+TEST_CASE("matryoshka gradients match finite differences", "[losses][gradcheck]") {
+  Inputs in(4, 6, 43);
+  LossOptions options;
+  options.infonce.temperature = 0.1f;
+  // The renormalised prefixes are stored in float: their rounding (~6e-8 relative) over
+  // the step is ~1e-4 of the difference quotient, so the step is 10x larger than the
+  // other losses' and the bound 1e-3 (truncation error ~(h/|x|)^2/t^2/6 ~ 1e-3 at worst).
+  GradcheckOptions coarse = loss_gradcheck_options();
+  coarse.step = 1e-2;
+  coarse.rtol = 1e-3;
+  MatryoshkaLoss loss({6, 3, 2}, [&] { return make_loss("symmetric_infonce", options); });
+  check_gradient(loss, in, coarse);
+  options.triplet.distance = TripletDistance::kEuclidean;
+  options.triplet.margin = 3.0f;  // every hinge active: no kink near the data
+  MatryoshkaLoss triplet({6, 3}, [&] { return make_loss("triplet", options); });
+  check_gradient(triplet, in, coarse);
 }

@@ -55,6 +55,9 @@ struct TrainOptions {
   std::optional<std::string> distance;      // triplet: "cosine" (unset) or "euclidean"
   bool batch_hard = false;                  // triplet
   std::optional<float> contrastive_margin;  // labeled pairs' contrastive loss (unset: 0.5)
+  // Matryoshka: every loss summed over these prefix widths of each embedding (each
+  // renormalised), decreasing, each <= the model's width; recorded in the model file.
+  std::vector<int> matryoshka_dims;
 
   int batch = 128;
   // > 0: gradient caching (GradCache): the batch's loss sees every in-batch negative, but
