@@ -35,6 +35,51 @@ Precision precision_from_string(const std::string& name) {
   throw UsageError(fmt::format("unknown precision '{}' (expected fp32, bf16 or int8)", name));
 }
 
+namespace {
+
+// The OpenMP thread count an encoder runs with: its own, or for 0 the count the
+// constructing thread had (omp_get_max_threads(): OMP_NUM_THREADS, else all cores).
+// Fixed once, so every primitive an Encoder builds runs with the count it was
+// built for.
+int resolve_threads(int threads) {
+  return threads > 0 ? threads : omp_get_max_threads();
+}
+
+// Sets the calling thread's nthreads ICV (what omp_get_max_threads() returns, and
+// what oneDNN's OpenMP runtime reads when a primitive runs: dnnl_get_max_threads()
+// is omp_get_max_threads()) for one call, and restores it after. The ICV is per
+// thread (OpenMP 5.0, 2.4.2: a data environment ICV), so other threads and other
+// encoders never see it.
+class ThreadCountScope {
+ public:
+  explicit ThreadCountScope(int threads) : saved_(omp_get_max_threads()) {
+    if (threads != saved_) omp_set_num_threads(threads);
+    if (detail::encoder_call_hook) {
+      int team = 0;  // the size of a team this thread starts now, as oneDNN's would be
+#pragma omp parallel
+      {
+#pragma omp single
+        team = omp_get_num_threads();
+      }
+      detail::encoder_call_hook(omp_get_max_threads(), team);
+    }
+  }
+  ~ThreadCountScope() {
+    if (omp_get_max_threads() != saved_) omp_set_num_threads(saved_);
+  }
+  ThreadCountScope(const ThreadCountScope&) = delete;
+  ThreadCountScope& operator=(const ThreadCountScope&) = delete;
+
+ private:
+  int saved_;
+};
+
+}  // namespace
+
+namespace detail {
+void (*encoder_call_hook)(int max_threads, int team_size) = nullptr;
+}
+
 struct Encoder::Impl {
   MappedModel model;
   Tokenizer tokenizer;
@@ -42,16 +87,20 @@ struct Encoder::Impl {
   std::unique_ptr<EncoderForward> forward;
 
   // tokenizer: the model's, already built, or built here when not given.
+  int omp_threads;  // resolve_threads(options.threads)
+
   Impl(MappedModel m, std::optional<Tokenizer> t, EncoderOptions o)
       : model(std::move(m)),
         tokenizer(t ? std::move(*t) : Tokenizer::from_bytes(model.tokenizer_model)),
-        options(o) {
-    if (options.batch_size < 1)
-      throw UsageError(fmt::format("batch size must be >= 1, got {}", options.batch_size));
+        options(o),
+        omp_threads(resolve_threads(o.threads)) {
+    if (options.batch_size < 1 || options.batch_size > kMaxBatchSize)
+      throw UsageError(
+          fmt::format("batch size must be in 1..{}, got {}", kMaxBatchSize, options.batch_size));
     if (tokenizer.vocab_size() != model.config.vocab_size)
       throw ModelFileError(fmt::format("tokenizer has {} pieces but the model config says {}",
                                        tokenizer.vocab_size(), model.config.vocab_size));
-    if (options.threads > 0) omp_set_num_threads(options.threads);
+    ThreadCountScope scope(omp_threads);  // bf16 and int8 convert the weights in parallel
     forward = std::make_unique<EncoderForward>(model.config, model.tensors, options.precision,
                                                options.batch_size);
   }
@@ -86,8 +135,10 @@ Encoder Encoder::load(const std::string& model_path, EncoderOptions options) {
     Tokenizer tokenizer = Tokenizer::from_bytes(model.tokenizer_model);
     return Loaded{std::move(model), std::move(tokenizer)};
   });
-  if (options.threads > 0) omp_set_num_threads(options.threads);
-  nn::warm_up_gemm(options.precision == Precision::kBf16, options.precision == Precision::kInt8);
+  {
+    ThreadCountScope scope(resolve_threads(options.threads));
+    nn::warm_up_gemm(options.precision == Precision::kBf16, options.precision == Precision::kInt8);
+  }
   Loaded l = loaded.get();
   return Encoder(std::move(l.model), std::move(l.tokenizer), options);
 }
@@ -116,6 +167,7 @@ std::vector<float> Encoder::encode(const std::vector<std::string>& sentences) {
 }
 
 void Encoder::encode(const std::vector<std::string>& sentences, float* out) {
+  ThreadCountScope scope(impl_->omp_threads);
   const auto ids = impl_->tokenizer.encode_batch(sentences, impl_->model.config.max_len,
                                                  impl_->tokenizer_threads());
   // Sort by length so each batch holds sentences of similar length and little
@@ -138,6 +190,7 @@ void Encoder::encode(const std::vector<std::string>& sentences, float* out) {
 }
 
 void Encoder::encode_ids(const std::vector<std::vector<int>>& ids, float* out) {
+  ThreadCountScope scope(impl_->omp_threads);
   const auto& config = impl_->model.config;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i].empty() || static_cast<int>(ids[i].size()) > config.max_len)

@@ -39,7 +39,11 @@ struct MappedModel {
   static MappedModel from_model(Model model);
 };
 
-// Throws as load_model does.
+// Throws as load_model does. Reads in place only when every tensor's data is
+// in_place_aligned(); otherwise (a version 1 file) it copies them to an arena.
 MappedModel map_model(const std::string& path);
+// Whether tensor data at `data` may be read in place: aligned to kTensorAlignment
+// (64) bytes, as version 2 files place it and as the kernels' loads expect.
+bool in_place_aligned(const void* data);
 
 }  // namespace sentemb

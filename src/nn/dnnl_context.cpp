@@ -5,10 +5,8 @@
 namespace sentemb::nn {
 
 DnnlContext& dnnl_context() {
-  static DnnlContext ctx = [] {
-    dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return DnnlContext{engine, dnnl::stream(engine)};
-  }();
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  thread_local DnnlContext ctx{engine, dnnl::stream(engine)};
   return ctx;
 }
 

@@ -1,4 +1,5 @@
-// The process-wide oneDNN CPU engine and stream, and small helpers to wrap raw
+// The process-wide oneDNN CPU engine and this thread's stream (one per thread, so
+// encoders on different threads never share one), and small helpers to wrap raw
 // buffers as oneDNN memory. Private to src/: oneDNN types never reach the public
 // headers.
 #pragma once
