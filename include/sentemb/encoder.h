@@ -50,23 +50,23 @@ struct EncoderOptions {
 //
 // Which thread may do what, from oneDNN 2.6's rules and this class's state:
 //  * One Encoder must not be used by two threads at the same time: it keeps
-//    scratch buffers and caches of primitives per batch shape without locks.
-//  * Different Encoders may run concurrently on different threads. oneDNN allows
+//    scratch buffers, caches of primitives per batch shape and their scratchpads
+//    without locks.
+//  * Different Encoders may run concurrently on different threads: oneDNN allows
 //    primitives to be created and executed in parallel from different threads,
 //    and each thread gets its own oneDNN stream here (nn/dnnl_context.h).
-//  * An Encoder must stay on one thread: construct (or load) it, call it and
-//    destroy it on the same thread. oneDNN's library-managed scratchpad, in the
-//    default build (DNNL_ENABLE_CONCURRENT_EXEC off, as Debian's libdnnl2 2.6 is
-//    built: it carries global_scratchpad_t), is one buffer per thread, sized and
-//    reference-counted by the primitives created on that thread; its documentation
-//    (dnnl::scratchpad_mode::library) says primitives "can be created and executed
-//    in parallel but cannot migrate between threads (in other words, each
-//    primitive should be executed in the same thread it was created in)". A
-//    primitive created on thread A and run on thread B would use B's buffer, which
-//    may be smaller, and destroying it on B would release B's reference. Primitives
-//    are created lazily, at the first batch of each shape, so an Encoder used on
-//    thread A and later on thread B breaks that rule even if never concurrently.
-//    A server or a Python module: one Encoder per worker thread, created on it.
+//  * An Encoder may be created on one thread, called on others one after another
+//    (a worker pool, a Python module's callers) and destroyed on yet another. This
+//    holds because every primitive it keeps takes a scratchpad the Encoder owns
+//    (dnnl::scratchpad_mode::user, documented as "thread-safe as long as the
+//    scratchpad buffers are not used concurrently by two primitive executions").
+//    With oneDNN's default library-managed scratchpad it would not: in the default
+//    build (DNNL_ENABLE_CONCURRENT_EXEC=OFF) that scratchpad is one buffer per
+//    thread, and "primitives can be created and executed in parallel but cannot
+//    migrate between threads (in other words, each primitive should be executed
+//    in the same thread it was created in)" (oneDNN, dnnl::scratchpad_mode).
+//    Primitives are created lazily, at the first batch of each shape, so that
+//    rule would bind an Encoder to the first thread that called it.
 class Encoder {
  public:
   explicit Encoder(Model model, EncoderOptions options = {});

@@ -69,14 +69,15 @@ Attention::Prims& Attention::prims(int B, int nh, int T) const {
           dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_inference,
                                          dnnl::algorithm::softmax_accurate, rows_md, rows_bf16_md,
                                          1),
-          eng));
+          with_user_scratchpad(), eng));
     } else {
       p.softmax_prim = dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(
-          dnnl::softmax_forward::desc(dnnl::prop_kind::forward_training, rows_md, 1), eng));
+          dnnl::softmax_forward::desc(dnnl::prop_kind::forward_training, rows_md, 1),
+          with_user_scratchpad(), eng));
     }
     p.context_prim = dnnl::matmul(dnnl::matmul::primitive_desc(
         dnnl::matmul::desc(normalized_md(B, nh, T), q_md(B, nh, T, io_type()), ctx_md(B, nh, T)),
-        eng));
+        with_user_scratchpad(), eng));
     return p;
   });
 }
@@ -85,7 +86,7 @@ Attention::Prims& Attention::prims(int B, int nh, int T) const {
 const dnnl::matmul& Attention::scores_prim(Prims& p, int B, int nh, int T, bool masked) const {
   dnnl::matmul& prim = masked ? p.masked_scores_prim : p.scores_prim;
   if (prim) return prim;
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = with_user_scratchpad();
   attr.set_output_scales(0, {1.0f / std::sqrt(static_cast<float>(hd_))});
   // The mask is a binary post-op read per score; measured alone it costs about a
   // quarter of this small product, so batches without padding go without it.
@@ -112,24 +113,24 @@ void Attention::run_scores(Prims& p, const void* qkv, const float* key_mask, flo
       {DNNL_ARG_DST, wrap(probs_md(B, nh, T), scores)}};
   if (key_mask)
     args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, wrap(p.mask_md, key_mask));
-  scores_prim(p, B, nh, T, key_mask != nullptr).execute(dnnl_context().stream, args);
+  scratchpad_.execute(scores_prim(p, B, nh, T, key_mask != nullptr), std::move(args));
 }
 
 void Attention::run_softmax(const Prims& p, const float* scores, void* probs, int B, int nh,
                             int T) const {
   const std::int64_t rows = std::int64_t(B) * nh * T;
-  p.softmax_prim.execute(
-      dnnl_context().stream,
+  scratchpad_.execute(
+      p.softmax_prim,
       {{DNNL_ARG_SRC, wrap(dnnl::memory::desc({rows, T}, dt::f32, tag::ab), scores)},
        {DNNL_ARG_DST, wrap(dnnl::memory::desc({rows, T}, io_type(), tag::ab), probs)}});
 }
 
 void Attention::run_context(const Prims& p, const void* probs, const void* qkv, void* ctx, int B,
                             int nh, int T) const {
-  p.context_prim.execute(dnnl_context().stream,
-                         {{DNNL_ARG_SRC, wrap(normalized_md(B, nh, T), probs)},
-                          {DNNL_ARG_WEIGHTS, wrap(q_md(B, nh, T, io_type()), part(qkv, 2))},
-                          {DNNL_ARG_DST, wrap(ctx_md(B, nh, T), ctx)}});
+  scratchpad_.execute(p.context_prim,
+                      {{DNNL_ARG_SRC, wrap(normalized_md(B, nh, T), probs)},
+                       {DNNL_ARG_WEIGHTS, wrap(q_md(B, nh, T, io_type()), part(qkv, 2))},
+                       {DNNL_ARG_DST, wrap(ctx_md(B, nh, T), ctx)}});
 }
 
 namespace {
@@ -228,10 +229,10 @@ void Attention::scores_softmax(const void* qkv, const float* key_mask, float* pr
   if (bf16_ && !p.training_softmax_prim)  // forward's softmax writes bf16; training keeps fp32
     p.training_softmax_prim = dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(
         dnnl::softmax_forward::desc(dnnl::prop_kind::forward_training, rows_md, 1),
-        dnnl_context().engine));
+        with_user_scratchpad(), dnnl_context().engine));
   const dnnl::primitive& softmax = bf16_ ? p.training_softmax_prim : p.softmax_prim;
-  softmax.execute(dnnl_context().stream,
-                  {{DNNL_ARG_SRC, wrap(rows_md, probs)}, {DNNL_ARG_DST, wrap(rows_md, probs)}});
+  scratchpad_.execute(softmax,
+                      {{DNNL_ARG_SRC, wrap(rows_md, probs)}, {DNNL_ARG_DST, wrap(rows_md, probs)}});
   dnnl_context().stream.wait();
 }
 

@@ -105,6 +105,7 @@ class Attention {
   bool bf16_;
   std::int64_t max_chunk_scores_ = kMaxChunkScores;
   mutable ShapeCache<Prims> cache_;
+  mutable Scratchpad scratchpad_;                  // user scratchpad (nn/dnnl_context.h)
   mutable std::vector<std::uint16_t> probs_bf16_;  // a chunk's probabilities, bf16 mode
 };
 
