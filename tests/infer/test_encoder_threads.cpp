@@ -49,6 +49,22 @@ Seen encode_and_observe(Encoder& encoder) {
   return seen.back();
 }
 
+// One encode call ran with `threads` OpenMP threads, and the caller still has 3.
+void check_call(Encoder& encoder, int threads) {
+  const Seen s = encode_and_observe(encoder);
+  CHECK(s.max_threads == threads);
+  CHECK(s.team == threads);
+  CHECK(omp_get_max_threads() == 3);
+}
+
+void check_close(const std::vector<float>& got, const std::vector<float>& expected) {
+  REQUIRE(got.size() == expected.size());
+  float most = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    most = std::max(most, std::abs(got[i] - expected[i]));
+  CHECK(most < 1e-5f);
+}
+
 }  // namespace
 
 TEST_CASE("each encoder's calls run with its own OpenMP thread count", "[encoder][threads]") {
@@ -70,26 +86,15 @@ TEST_CASE("each encoder's calls run with its own OpenMP thread count", "[encoder
 
   for (int round = 0; round < 2; ++round) {
     INFO("round " << round);
-    Seen s = encode_and_observe(e1);
-    CHECK(s.max_threads == 1);
-    CHECK(s.team == 1);
-    CHECK(omp_get_max_threads() == 3);
-    s = encode_and_observe(e2);
-    CHECK(s.max_threads == 2);
-    CHECK(s.team == 2);
-    CHECK(omp_get_max_threads() == 3);
+    check_call(e1, 1);
+    check_call(e2, 2);
   }
 
   // threads = 0 after a 1-thread encoder: the default (here the caller's 3) again.
   Encoder e0(test::tiny_model(), all);
-  Seen s = encode_and_observe(e0);
-  CHECK(s.max_threads == 3);
-  CHECK(s.team == 3);
-  CHECK(omp_get_max_threads() == 3);
-  s = encode_and_observe(e1);
-  CHECK(s.max_threads == 1);
-  s = encode_and_observe(e0);
-  CHECK(s.max_threads == 3);
+  check_call(e0, 3);
+  check_call(e1, 1);
+  check_call(e0, 3);
 
   // encode_ids too.
   seen.clear();
@@ -127,11 +132,7 @@ TEST_CASE("encoders on different threads, each created on its own, run concurren
   for (auto& t : workers) t.join();
   for (int w = 0; w < kWorkers; ++w) {
     INFO("worker " << w);
-    REQUIRE(results[w].size() == expected.size());
-    float most = 0;
-    for (std::size_t i = 0; i < expected.size(); ++i)
-      most = std::max(most, std::abs(results[w][i] - expected[i]));
-    CHECK(most < 1e-5f);
+    check_close(results[w], expected);
   }
 }
 
@@ -173,11 +174,7 @@ TEST_CASE(
     std::thread([&] { encoder.reset(); }).join();
     for (int t = 0; t < 3; ++t) {
       INFO("thread " << t);
-      REQUIRE(results[t].size() == expected.size());
-      float most = 0;
-      for (std::size_t i = 0; i < expected.size(); ++i)
-        most = std::max(most, std::abs(results[t][i] - expected[i]));
-      CHECK(most < 1e-5f);
+      check_close(results[t], expected);
     }
   }
 }
