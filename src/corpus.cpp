@@ -159,12 +159,14 @@ struct CorpusReader::State {
     constexpr std::size_t kChunk = 1 << 16;
     auto check = [&](bool last) {
       std::size_t end = chunk.size();
-      if (!last) {  // keep the last character, maybe incomplete, for the next chunk
-        std::size_t lead = end;
-        while (lead > 0 && end - lead < 4 &&
-               (static_cast<unsigned char>(chunk[lead - 1]) & 0xC0) == 0x80)
-          --lead;
-        if (lead > 0) end = lead - 1;
+      if (!last) {
+        // Keep the last character, maybe incomplete, for the next chunk: from the
+        // last byte that is not a continuation byte, if one of the last 4 is (more
+        // continuation bytes than that are an error inside this chunk anyway).
+        std::size_t p = end;
+        while (p > 0 && end - p < 4 && (static_cast<unsigned char>(chunk[p - 1]) & 0xC0) == 0x80)
+          --p;
+        if (p > 0 && (static_cast<unsigned char>(chunk[p - 1]) & 0xC0) != 0x80) end = p - 1;
       }
       const std::string_view part(chunk.data(), end);
       if (tail_nul == 0)

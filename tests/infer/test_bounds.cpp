@@ -143,13 +143,27 @@ TEST_CASE("a text line longer than max_text_bytes keeps its start and is still c
   CHECK_FALSE(reader.next(r));
 
   // Errors past the kept bytes name the same line and column as without a limit,
-  // across the 64 KiB chunks the rest is checked in.
-  for (const auto& [bad, message] : std::vector<std::pair<std::string, std::string>>{
-           {std::string(150000, 'a') + std::string("\0", 1) + "b",
-            "bad.txt:2: NUL byte at byte column 150001"},
-           {std::string(65535, 'a') + "\xE6\x97" + "b", "bad.txt:2: invalid UTF-8 at byte column"},
-           {std::string(70000, 'a') + "\xC0\xAF", "bad.txt:2: invalid UTF-8 at byte column 70001"},
-       }) {
+  // across the 64 KiB chunks the rest is checked in: the first chunk ends at byte
+  // `edge` of the line (the limit, then 64 KiB).
+  const std::size_t edge = 100 + (1 << 16);
+  const std::string emoji = "\xF0\x9F\x98\x80";
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {std::string(150000, 'a') + std::string("\0", 1) + "b",
+       "bad.txt:2: NUL byte at byte column 150001"},
+      {std::string(70000, 'a') + "\xC0\xAF", "bad.txt:2: invalid UTF-8 at byte column 70001"},
+  };
+  for (std::size_t back = 1; back <= 6; ++back) {
+    // An incomplete character across the chunk end; a valid one, then stray
+    // continuation bytes; a valid one, then a NUL.
+    cases.push_back({std::string(edge - back, 'a') + "\xE6\x97" + "b",
+                     "bad.txt:2: invalid UTF-8 at byte column " + std::to_string(edge - back + 1)});
+    cases.push_back({std::string(edge - back, 'a') + emoji + "\x80\x80",
+                     "bad.txt:2: invalid UTF-8 at byte column " + std::to_string(edge - back + 5)});
+    cases.push_back({std::string(edge - back, 'a') + emoji + std::string("\0", 1),
+                     "bad.txt:2: NUL byte at byte column " + std::to_string(edge - back + 5)});
+  }
+  for (const auto& [bad, message] : cases) {
+    INFO(message);
     const std::string bad_path = tmp.file("bad.txt");
     st::write_file(bad_path, "fine\n" + bad + "\nfine\n");
     const std::string expected = read_error(bad_path, {});
