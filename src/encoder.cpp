@@ -85,10 +85,9 @@ struct Encoder::Impl {
   Tokenizer tokenizer;
   EncoderOptions options;
   std::unique_ptr<EncoderForward> forward;
-
-  // tokenizer: the model's, already built, or built here when not given.
   int omp_threads;  // resolve_threads(options.threads)
 
+  // tokenizer: the model's, already built, or built here when not given.
   Impl(MappedModel m, std::optional<Tokenizer> t, EncoderOptions o)
       : model(std::move(m)),
         tokenizer(t ? std::move(*t) : Tokenizer::from_bytes(model.tokenizer_model)),
