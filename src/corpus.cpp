@@ -135,20 +135,100 @@ struct CorpusReader::State {
   std::size_t skipped = 0;
   std::string first_skip_message;
   std::string error;  // reason of the current bad line
+  // Bounded reading (text format with options.max_text_bytes): the kept start of
+  // the line, and the 1-based byte columns of the first NUL and of the first
+  // invalid UTF-8 byte in the part read past it (0: none).
+  std::string kept;
+  std::size_t tail_nul = 0, tail_bad_utf8 = 0;
+
+  bool bounded() const { return format == CorpusFormat::kText && options.max_text_bytes > 0; }
 
   ~State() {
     if (owns_file && file != nullptr) std::fclose(file);
     std::free(buffer);
   }
 
+  [[noreturn]] void throw_read_error() const {
+    throw IoError(fmt::format("cannot read {}: {}", display_name, std::strerror(errno)));
+  }
+
+  // Checks the bytes of a line past its kept start, `offset` bytes into the line,
+  // as parse() checks a whole line, in chunks of 64 KiB: memory stays flat however
+  // long the line. Reads up to the end of the line.
+  void check_tail(std::string chunk, std::size_t offset) {
+    constexpr std::size_t kChunk = 1 << 16;
+    auto check = [&](bool last) {
+      std::size_t end = chunk.size();
+      if (!last) {
+        // Keep the last character, maybe incomplete, for the next chunk: from the
+        // last byte that is not a continuation byte, if one of the last 4 is (more
+        // continuation bytes than that are an error inside this chunk anyway).
+        std::size_t p = end;
+        while (p > 0 && end - p < 4 && (static_cast<unsigned char>(chunk[p - 1]) & 0xC0) == 0x80)
+          --p;
+        if (p > 0 && (static_cast<unsigned char>(chunk[p - 1]) & 0xC0) != 0x80) end = p - 1;
+      }
+      const std::string_view part(chunk.data(), end);
+      if (tail_nul == 0)
+        if (const void* nul = std::memchr(part.data(), '\0', part.size()))
+          tail_nul = offset + (static_cast<const char*>(nul) - part.data()) + 1;
+      std::size_t bad = 0;
+      if (tail_bad_utf8 == 0 && !is_valid_utf8(part, &bad)) tail_bad_utf8 = offset + bad + 1;
+      chunk.erase(0, end);
+      offset += end;
+    };
+    int c;
+    while ((c = getc_unlocked(file)) != EOF && c != '\n') {
+      chunk.push_back(static_cast<char>(c));
+      if (chunk.size() >= kChunk) check(false);
+    }
+    if (c == EOF && std::ferror(file)) throw_read_error();
+    if (!chunk.empty() && chunk.back() == '\r') chunk.pop_back();  // CRLF
+    check(true);
+  }
+
+  // read_line() in bounded mode: keeps the first max_text_bytes bytes of the
+  // line, cut back to a character boundary, and checks the rest without keeping it.
+  bool read_line_bounded(std::string_view& line) {
+    const std::size_t limit = options.max_text_bytes;
+    kept.clear();
+    tail_nul = tail_bad_utf8 = 0;
+    errno = 0;
+    int c = EOF;
+    bool any = false, ended = false;
+    while (kept.size() < limit + 4 && (c = getc_unlocked(file)) != EOF) {
+      any = true;
+      if (c == '\n') {
+        ended = true;
+        break;
+      }
+      kept.push_back(static_cast<char>(c));
+    }
+    if (c == EOF && std::ferror(file)) throw_read_error();
+    if (!any) return false;
+    ++line_number;
+    // A byte order mark some editors put at the start of UTF-8 files.
+    const std::size_t bom = line_number == 1 && kept.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+    if (!ended && kept.size() == limit + 4) {  // longer than the limit, or exactly limit + 4
+      std::size_t cut = limit;
+      while (cut > bom && (static_cast<unsigned char>(kept[cut]) & 0xC0) == 0x80) --cut;
+      std::string rest = kept.substr(cut);
+      kept.resize(cut);
+      check_tail(std::move(rest), cut - bom);
+    } else if (!kept.empty() && kept.back() == '\r') {
+      kept.pop_back();
+    }
+    line = std::string_view(kept).substr(bom);
+    return true;
+  }
+
   // Reads the next line into `line` without its "\n" or "\r\n"; false at end.
   bool read_line(std::string_view& line) {
+    if (bounded()) return read_line_bounded(line);
     errno = 0;
     ssize_t n = ::getline(&buffer, &capacity, file);
     if (n < 0) {
-      if (std::ferror(file)) {
-        throw IoError(fmt::format("cannot read {}: {}", display_name, std::strerror(errno)));
-      }
+      if (std::ferror(file)) throw_read_error();
       return false;
     }
     ++line_number;
@@ -168,9 +248,17 @@ struct CorpusReader::State {
       error = fmt::format("NUL byte at byte column {}", column);
       return false;
     }
+    if (tail_nul != 0) {
+      error = fmt::format("NUL byte at byte column {}", tail_nul);
+      return false;
+    }
     std::size_t bad = 0;
     if (!is_valid_utf8(line, &bad)) {
       error = fmt::format("invalid UTF-8 at byte column {}", bad + 1);
+      return false;
+    }
+    if (tail_bad_utf8 != 0) {
+      error = fmt::format("invalid UTF-8 at byte column {}", tail_bad_utf8);
       return false;
     }
     record.line = line_number;
@@ -317,14 +405,13 @@ std::string CorpusReader::skip_summary() const {
                      s.skipped == 1 ? "" : "s", s.display_name, s.first_skip_message);
 }
 
-std::vector<Record> read_corpus(const std::string& path, CorpusFormat format,
-                                ReaderOptions options) {
+std::vector<Record> read_corpus(const std::string& path, CorpusFormat format, ReaderOptions options,
+                                std::string* skip_summary) {
   CorpusReader reader(path, format, options);
   std::vector<Record> records;
   Record record;
   while (reader.next(record)) records.push_back(record);
-  std::string summary = reader.skip_summary();
-  if (!summary.empty()) fmt::print(stderr, "{}\n", summary);
+  if (skip_summary != nullptr) *skip_summary = reader.skip_summary();
   return records;
 }
 

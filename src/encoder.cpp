@@ -12,6 +12,7 @@
 #include "encoder_forward.h"
 #include "model_file_internal.h"
 #include "nn/gemm_warmup.h"
+#include "omp_thread_scope.h"
 #include "sentemb/errors.h"
 
 namespace sentemb {
@@ -35,23 +36,53 @@ Precision precision_from_string(const std::string& name) {
   throw UsageError(fmt::format("unknown precision '{}' (expected fp32, bf16 or int8)", name));
 }
 
+namespace {
+
+// An encoder's thread count for one call (omp_thread_scope.h), and the test hook.
+class ThreadCountScope {
+ public:
+  explicit ThreadCountScope(int threads) : scope_(threads) {
+    if (detail::encoder_call_hook) {
+      int team = 0;  // the size of a team this thread starts now, as oneDNN's would be
+#pragma omp parallel
+      {
+#pragma omp single
+        team = omp_get_num_threads();
+      }
+      detail::encoder_call_hook(omp_get_max_threads(), team);
+    }
+  }
+
+ private:
+  OmpThreadScope scope_;
+};
+
+}  // namespace
+
+namespace detail {
+void (*encoder_call_hook)(int max_threads, int team_size) = nullptr;
+}
+
 struct Encoder::Impl {
   MappedModel model;
   Tokenizer tokenizer;
   EncoderOptions options;
   std::unique_ptr<EncoderForward> forward;
+  int omp_threads;  // resolve_thread_count(options.threads)
 
   // tokenizer: the model's, already built, or built here when not given.
   Impl(MappedModel m, std::optional<Tokenizer> t, EncoderOptions o)
       : model(std::move(m)),
         tokenizer(t ? std::move(*t) : Tokenizer::from_bytes(model.tokenizer_model)),
-        options(o) {
-    if (options.batch_size < 1)
-      throw UsageError(fmt::format("batch size must be >= 1, got {}", options.batch_size));
+        options(o),
+        omp_threads(resolve_thread_count(o.threads)) {
+    if (options.batch_size < 1 || options.batch_size > kMaxBatchSize)
+      throw UsageError(
+          fmt::format("batch size must be in 1..{}, got {}", kMaxBatchSize, options.batch_size));
     if (tokenizer.vocab_size() != model.config.vocab_size)
       throw ModelFileError(fmt::format("tokenizer has {} pieces but the model config says {}",
                                        tokenizer.vocab_size(), model.config.vocab_size));
-    if (options.threads > 0) omp_set_num_threads(options.threads);
+    ThreadCountScope scope(omp_threads);  // bf16 and int8 convert the weights in parallel
     forward = std::make_unique<EncoderForward>(model.config, model.tensors, options.precision,
                                                options.batch_size);
   }
@@ -86,8 +117,10 @@ Encoder Encoder::load(const std::string& model_path, EncoderOptions options) {
     Tokenizer tokenizer = Tokenizer::from_bytes(model.tokenizer_model);
     return Loaded{std::move(model), std::move(tokenizer)};
   });
-  if (options.threads > 0) omp_set_num_threads(options.threads);
-  nn::warm_up_gemm(options.precision == Precision::kBf16, options.precision == Precision::kInt8);
+  {
+    ThreadCountScope scope(resolve_thread_count(options.threads));
+    nn::warm_up_gemm(options.precision == Precision::kBf16, options.precision == Precision::kInt8);
+  }
   Loaded l = loaded.get();
   return Encoder(std::move(l.model), std::move(l.tokenizer), options);
 }
@@ -116,6 +149,7 @@ std::vector<float> Encoder::encode(const std::vector<std::string>& sentences) {
 }
 
 void Encoder::encode(const std::vector<std::string>& sentences, float* out) {
+  ThreadCountScope scope(impl_->omp_threads);
   const auto ids = impl_->tokenizer.encode_batch(sentences, impl_->model.config.max_len,
                                                  impl_->tokenizer_threads());
   // Sort by length so each batch holds sentences of similar length and little
@@ -138,6 +172,7 @@ void Encoder::encode(const std::vector<std::string>& sentences, float* out) {
 }
 
 void Encoder::encode_ids(const std::vector<std::vector<int>>& ids, float* out) {
+  ThreadCountScope scope(impl_->omp_threads);
   const auto& config = impl_->model.config;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i].empty() || static_cast<int>(ids[i].size()) > config.max_len)

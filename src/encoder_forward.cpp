@@ -76,15 +76,18 @@ void grow(std::vector<T>& v, std::int64_t n, std::int64_t most) {
 }  // namespace
 
 void EncoderForward::reserve(int B, int T) {
-  const std::int64_t C = config_.dim, F = config_.ffn_dim, H = config_.heads;
+  const std::int64_t C = config_.dim, F = config_.ffn_dim;
   const std::int64_t N = std::int64_t(B) * T, most = std::int64_t(max_batch_) * config_.max_len;
-  const std::int64_t most_probs = std::int64_t(max_batch_) * H * config_.max_len * config_.max_len;
+  // The attention's scores: a chunk of sentences × heads at a time (nn/attention.h).
+  const std::int64_t probs = attention_.forward_scratch(B, T);
+  const std::int64_t most_probs =
+      std::max(probs, attention_.forward_scratch(max_batch_, config_.max_len));
   grow(ids_, N, most);
   grow(lengths_, B, max_batch_);
   grow(key_mask_, N, most);
   grow(x_, N * C, most * C);
   grow(h_, N * C, most * C);
-  grow(probs_, std::int64_t(B) * H * T * T, most_probs);
+  grow(probs_, probs, most_probs);
   if (precision_ == Precision::kBf16) {
     grow(bf16_in_, N * C, most * C);
     grow(qkv_bf16_, N * 3 * C, most * 3 * C);

@@ -78,7 +78,7 @@ class EncoderForward {
   std::vector<float> h_;                 // (B, T, C) LayerNorm output / attention context
   std::vector<float> qkv_buf_;           // (B, T, 3C) fp32 and int8
   std::vector<std::uint16_t> qkv_bf16_;  // (B, T, 3C) bf16 only: qkv, as attention reads it
-  std::vector<float> probs_;             // (B, NH, T, T)
+  std::vector<float> probs_;             // attention scores, a chunk at a time
   std::vector<float> ffn_;               // (B, T, F) fp32 and int8 only
   std::vector<std::uint16_t> ffn_bf16_;  // (B, T, F) bf16 only: GELU(fc1), fc2's input
   std::vector<std::uint16_t> bf16_in_;   // (B, T, C) bf16 copy of a matmul input

@@ -150,14 +150,17 @@ MappedModel MappedModel::from_model(Model model) {
   return m;
 }
 
+bool in_place_aligned(const void* data) {
+  return reinterpret_cast<std::uintptr_t>(data) % kTensorAlignment == 0;
+}
+
 MappedModel map_model(const std::string& path) {
   auto file = std::make_unique<const MappedFile>(path);
   const TensorFileView view = view_tensor_file(file->bytes(), path);
   Model header = model_header(view, path);
   const auto views = parameter_views(view, header.config, path);
-  const bool aligned = std::all_of(views.begin(), views.end(), [](const TensorView* t) {
-    return reinterpret_cast<std::uintptr_t>(t->data) % alignof(float) == 0;
-  });
+  const bool aligned = std::all_of(views.begin(), views.end(),
+                                   [](const TensorView* t) { return in_place_aligned(t->data); });
   if (!aligned) {  // a version 1 file: its tensors sit wherever their names left them
     header.parameters = copy_to_arena(views, header.config);
     return MappedModel::from_model(std::move(header));

@@ -40,5 +40,8 @@ struct MappedModel {
 
 // Throws as load_model does.
 MappedModel map_model(const std::string& path);
+// Whether tensor data at `data` may be read in place: aligned to kTensorAlignment
+// (64) bytes, as version 2 files place it and as the kernels' loads expect.
+bool in_place_aligned(const void* data);
 
 }  // namespace sentemb

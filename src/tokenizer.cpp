@@ -86,9 +86,28 @@ int Tokenizer::vocab_size() const {
   return impl_->processor.GetPieceSize();
 }
 
+std::size_t Tokenizer::max_input_bytes(int max_len) {
+  if (max_len <= 0) return std::string_view::npos;
+  return static_cast<std::size_t>(max_len) * kBytesPerId + kBytesPerId;
+}
+
+std::string_view Tokenizer::input_prefix(std::string_view text, int max_len) {
+  const std::size_t cap = max_input_bytes(max_len);
+  if (text.size() <= cap) return text;
+  // At a character boundary (never inside a UTF-8 sequence)...
+  std::size_t cut = cap;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  // ...and, when the second half has one, at a space, so that the last word is
+  // whole: SentencePiece splits at whitespace before it segments, so the pieces of
+  // the words kept are exactly those of the whole text.
+  const std::size_t space = text.rfind(' ', cut);
+  if (space != std::string_view::npos && space >= cut / 2) cut = space;
+  return text.substr(0, cut);
+}
+
 std::vector<int> Tokenizer::encode(std::string_view text, int max_len) const {
   std::vector<int> piece_ids;
-  const auto status = impl_->processor.Encode(text, &piece_ids);
+  const auto status = impl_->processor.Encode(input_prefix(text, max_len), &piece_ids);
   if (!status.ok()) throw Error(fmt::format("tokenizer encode failed: {}", status.ToString()));
   // (T,) = BOS followed by the pieces, cut to max_len.
   std::vector<int> ids;

@@ -39,6 +39,12 @@ struct ReaderOptions {
   // Accept (and ignore) columns after the expected ones, e.g. `score --pairs`
   // reading a file that carries a label in a third column.
   bool allow_extra_columns = false;
+  // Text format only, 0: no limit. A longer line keeps only its first
+  // max_text_bytes bytes (fewer where that would split a character) in
+  // Record::a; the rest is read and checked (NUL bytes, UTF-8) but not kept, so
+  // a huge line costs memory up to this size, not its own. `encode` sets it above
+  // what the tokenizer reads (Tokenizer::max_input_bytes).
+  std::size_t max_text_bytes = 0;
 };
 
 // One record. text: a. pairs: a, b. triplets: a, b, c. labeled: score = label
@@ -87,10 +93,11 @@ class CorpusReader {
   std::unique_ptr<State> state_;
 };
 
-// Reads a whole file. In kSkip mode prints skip_summary() to stderr when it is
-// not empty.
+// Reads a whole file. Prints nothing: in kSkip mode the reader's skip_summary()
+// ("" when nothing was skipped) goes to *skip_summary when given, for the caller
+// to report.
 std::vector<Record> read_corpus(const std::string& path, CorpusFormat format,
-                                ReaderOptions options = {});
+                                ReaderOptions options = {}, std::string* skip_summary = nullptr);
 
 // The lines of a text file (kText), in order; "-" reads stdin.
 std::vector<std::string> read_lines(const std::string& path);

@@ -39,8 +39,13 @@ void run_encode(const EncodeArgs& args) {
   Encoder encoder = args.encoder.load();
   const int dim = encoder.dim();
 
-  // Reader first: a missing input fails before an output file is created.
-  CorpusReader reader(args.input, CorpusFormat::kText);
+  // Reader first: a missing input fails before an output file is created. A line
+  // keeps only a little more than the tokenizer reads of it, so a huge line costs
+  // no more memory than a long sentence; jsonl writes each line's text, so keeps it.
+  ReaderOptions reader_options;
+  if (format != VectorFormat::kJsonl)
+    reader_options.max_text_bytes = Tokenizer::max_input_bytes(encoder.config().max_len) + 4;
+  CorpusReader reader(args.input, CorpusFormat::kText, reader_options);
   std::unique_ptr<VectorWriter> writer = VectorWriter::open(args.output, format, dim);
 
   Progress progress("encode", 0, "lines");

@@ -37,10 +37,17 @@ class Attention {
   Attention(int channels, int heads, bool bf16 = false)
       : C_(channels), NH_(heads), hd_(channels / heads), bf16_(bf16) {}
   // qkv: (B, T, 3C); key_mask: (B, T) additive (0 or kMaskedScore), or nullptr when no
-  // position is padding (the product then skips its mask post-op); probs: (B, NH, T, T)
-  // fp32, written (the softmax output in fp32 mode, its input in bf16); ctx: (B, T, C).
-  // qkv and ctx are float, or uint16 bf16 in bf16 mode.
+  // position is padding (the product then skips its mask post-op); probs: scratch of
+  // forward_scratch(B, T) fp32 values; ctx: (B, T, C). qkv and ctx are float, or
+  // uint16 bf16 in bf16 mode. Runs in chunks of sentences × heads whose scores take
+  // at most max_chunk_scores() floats (64 MiB), so a long max_len never needs
+  // (B, NH, T, T) at once: 69 GB at T = 4096, 16 heads, B = 64.
   void forward(const void* qkv, const float* key_mask, float* probs, void* ctx, int B, int T) const;
+  std::int64_t forward_scratch(int B, int T) const;  // floats forward's probs must hold
+  std::int64_t max_chunk_scores() const { return max_chunk_scores_; }
+  // Tests: a smaller chunk (at least T·T scores are always taken: one head of one sentence).
+  void set_max_chunk_scores(std::int64_t n) { max_chunk_scores_ = n; }
+  static constexpr std::int64_t kMaxChunkScores = std::int64_t(16) << 20;  // 64 MiB of fp32
   // The two halves of forward, for training (it drops out probabilities in between):
   // probs = softmax(q·kᵀ/√hd + mask) in fp32, and ctx = probs · v with probs in the
   // io type. In bf16 mode qkv, the probabilities given to context and ctx are bf16.
@@ -57,6 +64,12 @@ class Attention {
   dnnl::memory::desc v_md(int B, int T) const;           // (B, NH, T, hd) in qkv + 2C
   dnnl::memory::desc ctx_md(int B, int T) const;         // (B, NH, T, hd) in ctx (B, T, C)
   dnnl::memory::desc probs_md(int B, int T) const;       // (B, NH, T, T) dense fp32
+  // The same for nh of the heads (a chunk; the strides are those of all NH heads).
+  dnnl::memory::desc q_md(int B, int nh, int T, dt type) const;
+  dnnl::memory::desc kt_md(int B, int nh, int T) const;
+  dnnl::memory::desc ctx_md(int B, int nh, int T) const;
+  dnnl::memory::desc probs_md(int B, int nh, int T) const;
+  dnnl::memory::desc normalized_md(int B, int nh, int T) const;
   // (B, NH, T, T) dense in the io type: the probabilities P·v reads.
   dnnl::memory::desc normalized_md(int B, int T) const;
   dt io_type() const { return bf16_ ? dt::bf16 : dt::f32; }
@@ -71,14 +84,18 @@ class Attention {
     dnnl::softmax_forward training_softmax_prim;  // bf16 mode: fp32 in place (on first use)
     dnnl::matmul context_prim;                    // P · v
   };
-  Prims& prims(int B, int T) const;
-  const dnnl::matmul& scores_prim(Prims& p, int B, int T, bool masked) const;
+  struct Chunk {
+    int sentences, heads;
+  };
+  Chunk chunk(int B, int T) const;  // forward's chunk: all heads of some sentences, or some heads
+  Prims& prims(int B, int nh, int T) const;  // for B sentences × nh heads
+  const dnnl::matmul& scores_prim(Prims& p, int B, int nh, int T, bool masked) const;
   const void* part(const void* qkv, int index) const;  // q, k or v (0, 1, 2) in qkv
-  // The three steps, queued on the stream; the callers wait.
-  void run_scores(Prims& p, const void* qkv, const float* key_mask, float* scores, int B,
+  // The three steps on B sentences × nh heads, queued on the stream; the callers wait.
+  void run_scores(Prims& p, const void* qkv, const float* key_mask, float* scores, int B, int nh,
                   int T) const;
-  void run_softmax(const Prims& p, const float* scores, void* probs, int B, int T) const;
-  void run_context(const Prims& p, const void* probs, const void* qkv, void* ctx, int B,
+  void run_softmax(const Prims& p, const float* scores, void* probs, int B, int nh, int T) const;
+  void run_context(const Prims& p, const void* probs, const void* qkv, void* ctx, int B, int nh,
                    int T) const;
   bool runs_as_loops(int B, int T) const;  // see above
   // forward in fp32 as loops, for small batches (see above).
@@ -86,8 +103,10 @@ class Attention {
                      int T) const;
   int C_, NH_, hd_;
   bool bf16_;
+  std::int64_t max_chunk_scores_ = kMaxChunkScores;
   mutable ShapeCache<Prims> cache_;
-  mutable std::vector<std::uint16_t> probs_bf16_;  // (B, NH, T, T) bf16 mode, grown as needed
+  mutable Scratchpad scratchpad_;                  // user scratchpad (nn/dnnl_context.h)
+  mutable std::vector<std::uint16_t> probs_bf16_;  // a chunk's probabilities, bf16 mode
 };
 
 }  // namespace sentemb::nn

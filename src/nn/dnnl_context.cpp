@@ -1,15 +1,32 @@
 #include "nn/dnnl_context.h"
 
+#include <new>
+
 #include "nn/simd.h"
 
 namespace sentemb::nn {
 
 DnnlContext& dnnl_context() {
-  static DnnlContext ctx = [] {
-    dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return DnnlContext{engine, dnnl::stream(engine)};
-  }();
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  thread_local DnnlContext ctx{engine, dnnl::stream(engine)};
   return ctx;
+}
+
+void Scratchpad::execute(const dnnl::primitive& prim, std::unordered_map<int, dnnl::memory> args) {
+  const dnnl_memory_desc_t* c_md =
+      dnnl_primitive_desc_query_md(prim.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
+  const dnnl::memory::desc md = c_md ? dnnl::memory::desc(*c_md) : dnnl::memory::desc();
+  const std::size_t need = md.get_size();
+  if (need > 0) {
+    if (need > size_) {
+      constexpr std::size_t kAlign = 4096;  // oneDNN's own scratchpads are page-aligned
+      buffer_.reset(std::aligned_alloc(kAlign, (need + kAlign - 1) / kAlign * kAlign));
+      if (!buffer_) throw std::bad_alloc();
+      size_ = need;
+    }
+    args.emplace(DNNL_ARG_SCRATCHPAD, wrap(md, buffer_.get()));
+  }
+  prim.execute(dnnl_context().stream, args);
 }
 
 dnnl::matmul make_matmul(const dnnl::memory::desc& src, const dnnl::memory::desc& wei,

@@ -27,6 +27,7 @@ class LayerNorm {
   int channels_;
   float eps_;
   mutable ShapeCache<Prim> cache_;
+  mutable Scratchpad scratchpad_;  // user scratchpad (nn/dnnl_context.h)
 };
 
 }  // namespace sentemb::nn

@@ -19,6 +19,7 @@ Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), opt
     x_md_ = dnnl::memory::desc({M, in}, dt::s8, tag::ab);
     w_md_ = dnnl::memory::desc({in, out}, dt::s8, tag::ab);
     y_md_ = dnnl::memory::desc({M, out}, dt::s32, tag::ab);
+    attr_ = with_user_scratchpad();
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_md_, w_md_, y_md_), attr_, ctx.engine);
     matmul_prim_ = dnnl::matmul(pd);
     return;
@@ -33,6 +34,7 @@ Linear::Linear(int in, int out, LinearOptions options) : in_(in), out_(out), opt
   dnnl::post_ops ops;
   if (options.accumulate) ops.append_sum(1.0f);
   attr_.set_post_ops(ops);
+  attr_ = with_user_scratchpad(attr_);
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_md_, w_md_, b_md_, y_md_), attr_,
                                   ctx.engine);
   matmul_prim_ = dnnl::matmul(pd);
@@ -99,10 +101,10 @@ void Linear::execute(const dnnl::matmul& prim, const void* x, const dnnl::memory
   auto& ctx = dnnl_context();
   dnnl::memory::desc x_md({M, in_}, x_md_.data_type(), tag::ab),
       y_md({M, out_}, y_md_.data_type(), tag::ab);
-  prim.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(x_md, x)},
-                            {DNNL_ARG_WEIGHTS, w},
-                            {DNNL_ARG_BIAS, wrap(b_md_, b)},
-                            {DNNL_ARG_DST, wrap(y_md, y)}});
+  scratchpad_.execute(prim, {{DNNL_ARG_SRC, wrap(x_md, x)},
+                             {DNNL_ARG_WEIGHTS, w},
+                             {DNNL_ARG_BIAS, wrap(b_md_, b)},
+                             {DNNL_ARG_DST, wrap(y_md, y)}});
   ctx.stream.wait();
   if (options_.gelu) {
     if (options_.bf16_out)
@@ -120,9 +122,9 @@ void Linear::forward_int8(const std::int8_t* x, const float* x_scales, const std
   const int N = out_;
   dnnl::memory::desc x_md({M, in_}, dt::s8, tag::ab), acc_md({M, N}, dt::s32, tag::ab);
   // acc (M, N) = x (M, K) · w (K, N), exact in s32 (|Σ| ≤ K · 127²).
-  matmul_prim_.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(x_md, x)},
-                                    {DNNL_ARG_WEIGHTS, wrap(w_md_, w)},
-                                    {DNNL_ARG_DST, wrap(acc_md, acc)}});
+  scratchpad_.execute(matmul_prim_, {{DNNL_ARG_SRC, wrap(x_md, x)},
+                                     {DNNL_ARG_WEIGHTS, wrap(w_md_, w)},
+                                     {DNNL_ARG_DST, wrap(acc_md, acc)}});
   ctx.stream.wait();
 
   // GELU on each row right after it is dequantized, while it is still in cache (a

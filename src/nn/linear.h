@@ -68,7 +68,8 @@ class Linear {
   LinearOptions options_;
   dnnl::memory::desc x_md_, w_md_, b_md_, y_md_;
   dnnl::matmul matmul_prim_;        // runtime M, plain W
-  dnnl::primitive_attr attr_;       // the sum post-op when accumulating
+  dnnl::primitive_attr attr_;       // the sum post-op when accumulating; user scratchpad
+  mutable Scratchpad scratchpad_;   // for every primitive here (nn/dnnl_context.h)
   dnnl::memory::desc packed_w_md_;  // the layout pack() writes, chosen by oneDNN at first use
   // Per (M, packed W or not): a primitive, or none when oneDNN offers none.
   mutable ShapeCache<std::optional<dnnl::matmul>> per_m_prims_;

@@ -55,7 +55,7 @@ std::string train_until_stop(train::TrainRun& run, train::BestModelKeeper& keepe
 
 TrainResult run_training(const TrainOptions& options, const TrainCallbacks& callbacks) {
   train::validate_options(options);
-  const OmpThreadScope threads(options.threads);  // this call's, restored on return
+  const OmpThreadScope threads(resolve_thread_count(options.threads));  // restored on return
   train::TrainLog log(options.log, options.resume, options.log_every);
   train::TrainRun run = train::start_run(options, resolve_thread_count(options.threads));
   TrainResult result;

@@ -1,10 +1,13 @@
 #include "train/training_encoder.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
 
 #include "nn/embedding.h"
 #include "nn/pooling.h"
+#include "sentemb/errors.h"
 #include "train/dropout.h"
 #include "train/pooling_backward.h"
 
@@ -62,6 +65,17 @@ void grow(std::vector<T>& v, std::size_t n) {
 void TrainingEncoder::fit(int B, int T, int N) {
   const std::size_t C = config_.dim, F = config_.ffn_dim, S = B, BT = std::size_t(B) * T,
                     NC = std::size_t(N) * C, NF = std::size_t(N) * F, P = S * config_.heads * T * T;
+  // The backward needs every layer's attention probabilities, (B, NH, T, T) fp32
+  // each (more with attention dropout or bf16): a batch that cannot keep them is an
+  // error here, before any allocation, not a failure deep in the allocator.
+  const double attention_bytes = double(P) * config_.layers * sizeof(float);
+  if (attention_bytes > kMaxAttentionBytes)
+    throw UsageError(fmt::format(
+        "a training batch of {} sentences padded to {} tokens needs {:.1f} GB for its attention "
+        "probabilities ({} layers x {} heads x {} x {} floats per sentence), more than {:.0f} GB: "
+        "lower --batch or --max-len",
+        B, T, attention_bytes / 1e9, config_.layers, config_.heads, T, T,
+        kMaxAttentionBytes / 1e9));
   grow(ids_, N);
   grow(positions_, N);
   grow(lengths_, S);

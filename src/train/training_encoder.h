@@ -58,6 +58,11 @@ class TrainingEncoder {
 
   const ModelConfig& config() const { return config_; }
 
+  // The most bytes of fp32 attention probabilities forward keeps for the backward
+  // (all layers); a larger batch (sentences × padded length) is a UsageError that
+  // names --batch and --max-len.
+  static constexpr double kMaxAttentionBytes = 8e9;
+
  private:
   void add_branch(const float* x, const float* branch, float* mask, float* x_out, std::int64_t n,
                   std::uint64_t seed, const std::uint64_t* keys) const;
