@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <future>
 #include <numeric>
 #include <optional>
@@ -79,6 +80,9 @@ struct Encoder::Impl {
     if (options.batch_size < 1 || options.batch_size > kMaxBatchSize)
       throw UsageError(
           fmt::format("batch size must be in 1..{}, got {}", kMaxBatchSize, options.batch_size));
+    if (options.dim < 0 || options.dim > model.config.dim)
+      throw UsageError(fmt::format("--dim {} must be in 1..{} (the model's width)", options.dim,
+                                   model.config.dim));
     if (tokenizer.vocab_size() != model.config.vocab_size)
       throw ModelFileError(fmt::format("tokenizer has {} pieces but the model config says {}",
                                        tokenizer.vocab_size(), model.config.vocab_size));
@@ -88,6 +92,17 @@ struct Encoder::Impl {
   }
 
   bool normalize() const { return options.normalize.value_or(model.config.normalize); }
+  // One vector (model width) to the output: whole, or its first options.dim values,
+  // renormalised when normalised (a Matryoshka prefix).
+  void emit(const float* full, float* out) const {
+    const int K = options.dim > 0 ? options.dim : model.config.dim;
+    std::copy_n(full, K, out);
+    if (K == model.config.dim || !normalize()) return;
+    double squares = 0;
+    for (int c = 0; c < K; ++c) squares += double(out[c]) * out[c];
+    const float scale = squares > 0 ? static_cast<float>(1.0 / std::sqrt(squares)) : 0.0f;
+    for (int c = 0; c < K; ++c) out[c] *= scale;
+  }
   int tokenizer_threads() const {
     return options.threads > 0
                ? options.threads
@@ -130,7 +145,19 @@ Encoder& Encoder::operator=(Encoder&&) noexcept = default;
 Encoder::~Encoder() = default;
 
 int Encoder::dim() const {
-  return impl_->model.config.dim;
+  return impl_->options.dim > 0 ? impl_->options.dim : impl_->model.config.dim;
+}
+
+std::string matryoshka_warning(const ModelConfig& config, int dim) {
+  if (dim <= 0 || dim == config.dim) return "";
+  const auto& trained = config.matryoshka_dims;
+  if (std::find(trained.begin(), trained.end(), dim) != trained.end()) return "";
+  if (trained.empty())
+    return fmt::format(
+        "the model was not trained for truncation (no --matryoshka-dims): its first {} of {} "
+        "values may embed poorly",
+        dim, config.dim);
+  return fmt::format("the model was trained for widths {}, not {}", fmt::join(trained, ", "), dim);
 }
 const ModelConfig& Encoder::config() const {
   return impl_->model.config;
@@ -158,16 +185,16 @@ void Encoder::encode(const std::vector<std::string>& sentences, float* out) {
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
-  const std::size_t B = impl_->options.batch_size, C = dim();
+  const std::size_t B = impl_->options.batch_size, C = impl_->model.config.dim;
   std::vector<const std::vector<int>*> batch;
-  std::vector<float> batch_out(B * C);
+  std::vector<float> batch_out(B * C);  // (B, C) at the model's width
   for (std::size_t start = 0; start < order.size(); start += B) {
     const std::size_t n = std::min(B, order.size() - start);
     batch.clear();
     for (std::size_t i = 0; i < n; ++i) batch.push_back(&ids[order[start + i]]);
     impl_->forward->forward(batch, batch_out.data(), impl_->normalize());
     for (std::size_t i = 0; i < n; ++i)
-      std::copy_n(batch_out.data() + i * C, C, out + order[start + i] * C);
+      impl_->emit(batch_out.data() + i * C, out + order[start + i] * dim());
   }
 }
 
@@ -183,13 +210,20 @@ void Encoder::encode_ids(const std::vector<std::vector<int>>& ids, float* out) {
         throw UsageError(fmt::format("sequence {} has id {} outside the vocabulary [0, {})", i, id,
                                      config.vocab_size));
   }
-  const std::size_t B = impl_->options.batch_size, C = dim();
+  const std::size_t B = impl_->options.batch_size, C = config.dim;
   std::vector<const std::vector<int>*> batch;
+  std::vector<float> batch_out(impl_->options.dim > 0 ? B * C : 0);  // (B, C) to truncate
   for (std::size_t start = 0; start < ids.size(); start += B) {
     const std::size_t n = std::min(B, ids.size() - start);
     batch.clear();
     for (std::size_t i = 0; i < n; ++i) batch.push_back(&ids[start + i]);
-    impl_->forward->forward(batch, out + start * C, impl_->normalize());
+    if (batch_out.empty()) {  // full width: straight into out
+      impl_->forward->forward(batch, out + start * C, impl_->normalize());
+      continue;
+    }
+    impl_->forward->forward(batch, batch_out.data(), impl_->normalize());
+    for (std::size_t i = 0; i < n; ++i)
+      impl_->emit(batch_out.data() + i * C, out + (start + i) * dim());
   }
 }
 

@@ -40,6 +40,11 @@ struct EncoderOptions {
   int threads = 0;
   int batch_size = 64;            // sentences per forward pass, 1..kMaxBatchSize
   std::optional<bool> normalize;  // override the model's L2 normalisation
+  // Output width K (Matryoshka, train --matryoshka-dims): each vector's first K values,
+  // renormalised when the vectors are normalised. 0: the model's width. K above the
+  // model's width is a UsageError; a K the model was not trained for is allowed
+  // (matryoshka_warning() says so).
+  int dim = 0;
 };
 
 // Threads. Each call (construction and load included) sets the calling thread's
@@ -67,6 +72,10 @@ struct EncoderOptions {
 //    in the same thread it was created in)" (oneDNN, dnnl::scratchpad_mode).
 //    Primitives are created lazily, at the first batch of each shape, so that
 //    rule would bind an Encoder to the first thread that called it.
+// Why an output width is doubtful for this model, or "" when it is one it was trained
+// for (its full width, or one of its matryoshka_dims).
+std::string matryoshka_warning(const ModelConfig& config, int dim);
+
 class Encoder {
  public:
   explicit Encoder(Model model, EncoderOptions options = {});
@@ -75,7 +84,7 @@ class Encoder {
   Encoder& operator=(Encoder&&) noexcept;
   ~Encoder();
 
-  int dim() const;
+  int dim() const;  // of the vectors it writes: options().dim, or the model's width
   const ModelConfig& config() const;
   const Tokenizer& tokenizer() const;
   const EncoderOptions& options() const;

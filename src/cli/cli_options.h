@@ -2,9 +2,11 @@
 // search): which model, and how to run it.
 //
 //   auto flags = std::make_shared<EncoderFlags>();
-//   flags->add_to(cmd);                    // --model --threads --precision --batch
+//   flags->add_to(cmd);                    // --model --threads --precision --batch --dim
 //   cmd->callback([flags] { Encoder encoder = flags->load(); ... });
 #pragma once
+
+#include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <string>
@@ -19,6 +21,7 @@ struct EncoderFlags {
   std::string precision = "fp32";
   int batch = 64;
   bool no_normalize = false;
+  int dim = 0;
 
   // --model (required), --threads, --precision, --batch; --no-normalize too
   // when `with_normalize` (only where raw vectors are written: cosine-based
@@ -32,6 +35,10 @@ struct EncoderFlags {
         ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
     cmd->add_option("--batch", batch, "Sentences per forward pass (sorted by length first)")
         ->check(CLI::PositiveNumber);
+    cmd->add_option("--dim", dim,
+                    "Use each vector's first K values, renormalised (a Matryoshka model's "
+                    "smaller embedding; 0: the model's width)")
+        ->check(CLI::NonNegativeNumber);
     if (with_normalize)
       cmd->add_flag("--no-normalize", no_normalize,
                     "Write raw pooled vectors, without the model's L2 normalisation");
@@ -43,10 +50,17 @@ struct EncoderFlags {
     o.threads = threads;
     o.batch_size = batch;
     if (no_normalize) o.normalize = false;
+    o.dim = dim;
     return o;
   }
 
-  Encoder load() const { return Encoder::load(model, options()); }
+  // The encoder, with a warning on stderr for a --dim the model was not trained for.
+  Encoder load() const {
+    Encoder encoder = Encoder::load(model, options());
+    if (const std::string w = matryoshka_warning(encoder.config(), dim); !w.empty())
+      fmt::print(stderr, "warning: --dim {}: {}\n", dim, w);
+    return encoder;
+  }
 };
 
 }  // namespace sentemb::cli

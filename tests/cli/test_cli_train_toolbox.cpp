@@ -1,6 +1,8 @@
 // `sentemb train --mini-batch` (gradient caching) and `--matryoshka-dims` end to end.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "test_util.h"
 
@@ -66,4 +68,40 @@ TEST_CASE("train --matryoshka-dims: the model records the widths and the log eac
   for (const char* k : {"matryoshka@32", "matryoshka@16", "matryoshka@8"})
     sum += terms.at(k).get<double>();
   CHECK(first.at("loss").get<double>() == Approx(sum).epsilon(1e-5));
+}
+
+TEST_CASE("encode --dim K writes the full vectors' first K values renormalised",
+          "[cli][matryoshka]") {
+  TempDir tmp;
+  REQUIRE(run_cli(kTiny + " --matryoshka-dims 32,16 --max-steps 3 --out " + tmp.file("m.semb"))
+              .exit_code == 0);
+  const std::string input = " --input " + data_path("cli/corpus.txt") + " --format tsv --output ";
+  REQUIRE(
+      run_cli("encode --model " + tmp.file("m.semb") + input + tmp.file("full.tsv")).exit_code ==
+      0);
+  const auto r =
+      run_cli("encode --model " + tmp.file("m.semb") + " --dim 16" + input + tmp.file("cut.tsv"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("warning") == std::string::npos);  // 16 is a trained width
+  std::istringstream full(read_file(tmp.file("full.tsv"))), cut(read_file(tmp.file("cut.tsv")));
+  int rows = 0;
+  for (std::string a, b; std::getline(full, a) && std::getline(cut, b); ++rows) {
+    std::istringstream fa(a), fb(b);
+    std::vector<double> va, vb;
+    for (double v; fa >> v;) va.push_back(v);
+    for (double v; fb >> v;) vb.push_back(v);
+    REQUIRE(va.size() == 32);
+    REQUIRE(vb.size() == 16);
+    double norm = 0;
+    for (int c = 0; c < 16; ++c) norm += va[c] * va[c];
+    for (int c = 0; c < 16; ++c) CHECK(vb[c] == Approx(va[c] / std::sqrt(norm)).margin(1e-5));
+  }
+  CHECK(rows > 0);
+  const auto untrained = run_cli("score --model " + tmp.file("m.semb") + " --dim 8 \"a\" \"b\"");
+  CHECK(untrained.exit_code == 0);
+  CHECK(untrained.err.find("warning: --dim 8") != std::string::npos);
+  const auto too_wide = run_cli("score --model " + tmp.file("m.semb") + " --dim 64 \"a\" \"b\"");
+  CHECK(too_wide.exit_code == 2);
+  CHECK(too_wide.err.find("--dim 64") != std::string::npos);
 }
