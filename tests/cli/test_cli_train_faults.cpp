@@ -1,4 +1,8 @@
 // Interrupted training: signals write a checkpoint; kill -9 never leaves a corrupt one.
+//
+// No test sleeps for a guessed time: each waits for something it can observe (log
+// lines, the training FIFO open in the process, the signal taken off the pending
+// set), with generous timeouts, so a loaded machine (or ASan) only makes them slower.
 #include <catch2/catch.hpp>
 
 #include "test_util.h"
@@ -13,6 +17,18 @@ int shell(const std::string& script) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Exit status of a script whose wait for an event timed out.
+constexpr int kTimedOut = 99;
+
+// Shell: polls (every 0.05 s, for up to 10 minutes) until CONDITION holds, while
+// process $pid lives; otherwise kills $pid and exits kTimedOut naming WHAT.
+std::string wait_until(const std::string& condition, const std::string& what) {
+  const std::string check = "{ " + condition + "; }";
+  return "for i in $(seq 12000); do " + check + " && break; kill -0 $pid 2>/dev/null || break; " +
+         "sleep 0.05; done; " + check + " || { echo \"timed out waiting for " + what +
+         "\"; kill -9 $pid; exit " + std::to_string(kTimedOut) + "; }; ";
+}
+
 std::string long_run(const TempDir& tmp) {
   return std::string(SENTEMB_BIN) + " train --tokenizer " + data_path("tokenizer/tiny.model") +
          " --layers 1 --dim 32 --heads 2 --ffn-dim 64 --max-len 16 --batch 16 --threads 1" +
@@ -21,11 +37,13 @@ std::string long_run(const TempDir& tmp) {
          " --checkpoint-every 1 --log " + tmp.file("log.jsonl") + " --log-every 1";
 }
 
-// Starts the long run in the background, waits until it has logged a few steps.
-std::string start_and_wait(const TempDir& tmp) {
+// Starts the long run in the background and waits until it has logged `lines`
+// steps: it is training, with its signal watcher in place and checkpoints written.
+std::string start_and_wait(const TempDir& tmp, int lines = 5) {
   return long_run(tmp) + " 2>" + tmp.file("err") + " & pid=$!; " +
-         "exec 2>/dev/null; for i in $(seq 300); do [ $(wc -l < " + tmp.file("log.jsonl") +
-         " 2>/dev/null || echo 0) -ge 5 ] && break; sleep 0.1; done; ";
+         wait_until("[ $(wc -l < " + tmp.file("log.jsonl") + " 2>/dev/null || echo 0) -ge " +
+                        std::to_string(lines) + " ]",
+                    std::to_string(lines) + " log lines");
 }
 
 }  // namespace
@@ -55,30 +73,40 @@ TEST_CASE("SIGINT and SIGTERM stop training with a checkpoint that --resume cont
 TEST_CASE("a second signal quits at once, even while the data is still loading",
           "[cli][train][reliability]") {
   TempDir tmp;
-  // A FIFO that is held open and never written: training waits in data loading for good.
+  // A FIFO that the shell holds open (read-write, so opening it never blocks) and
+  // never writes: training waits in data loading for good. Once the process has the
+  // FIFO open it is past watch_stop_signals (the first thing `train` does).
   const std::string fifo = tmp.file("pairs.tsv");
+  // The first SIGINT has been taken by the signal watcher (sigwait) once it is no
+  // longer pending for the process (bit 2 of ShdPnd in /proc/PID/status); only then
+  // is a second one a second signal rather than the same pending one.
+  const std::string sigint_taken =
+      "p=$(grep ^ShdPnd: /proc/$pid/status | cut -f2); [ -n \"$p\" ] && (( (0x$p & 2) == 0 ))";
   const int rc = shell(
-      "mkfifo " + fifo + "; " + SENTEMB_BIN + " train --tokenizer " +
+      "mkfifo " + fifo + "; exec 3<>" + fifo + "; " + SENTEMB_BIN + " train --tokenizer " +
       data_path("tokenizer/tiny.model") +
       " --layers 1 --dim 32 --heads 2 --ffn-dim 64 --max-len 16 --batch 16 --threads 1 --pairs " +
-      fifo + " --out " + tmp.file("m.semb") + " 2>" + tmp.file("err") + " & pid=$!; exec 3>" +
-      fifo + "; sleep 0.3; kill -INT $pid; sleep 0.5; kill -0 $pid || exit 1; kill -INT $pid; " +
-      "wait $pid");
+      fifo + " --out " + tmp.file("m.semb") + " 2>" + tmp.file("err") + " & pid=$!; " +
+      wait_until("ls -l /proc/$pid/fd 2>/dev/null | grep -qF " + fifo, "the FIFO to be opened") +
+      "kill -INT $pid; " + wait_until(sigint_taken, "the first SIGINT to be taken") +
+      "kill -0 $pid || exit 1; kill -INT $pid; wait $pid");
   INFO(read_file(tmp.file("err")));
+  CHECK(rc != kTimedOut);
   CHECK(rc == 130);  // 1: the first signal alone ended the run
   CHECK(read_file(tmp.file("err")).find("quit at once") != std::string::npos);
 }
 
 TEST_CASE("kill -9 at any moment leaves a loadable checkpoint", "[cli][train][reliability]") {
-  TempDir tmp;
-  // Checkpoints are written every step, so a kill often lands inside a write.
+  // Checkpoints are written every step, so a kill often lands inside a write; each
+  // round kills at a later step (once 5, 7, 9, ... steps are logged).
   for (int round = 0; round < 5; ++round) {
-    const std::string delay = "0." + std::to_string(round * 2 + 1);
+    TempDir tmp;
     const int rc =
-        shell(start_and_wait(tmp) + "sleep " + delay + "; kill -9 $pid; wait $pid 2>/dev/null");
+        shell(start_and_wait(tmp, 5 + 2 * round) + "kill -9 $pid; wait $pid 2>/dev/null");
+    INFO("round " << round << ": " << read_file(tmp.file("err")));
     CHECK(rc == 137);
     const auto info = run_cli("info --model " + tmp.file("ck/checkpoint.semb"));
-    INFO("round " << round << ": " << info.err);
+    INFO(info.err);
     CHECK(info.exit_code == 0);
   }
 }
