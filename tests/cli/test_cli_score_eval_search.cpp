@@ -94,6 +94,14 @@ std::vector<SearchHit> parse_hits(const std::vector<std::string>& lines) {
   return hits;
 }
 
+// `sentemb eval --json --model MODEL ARGS`, parsed; the run must succeed.
+nlohmann::json eval_json(const std::string& model, const std::string& args) {
+  auto r = st::run_cli("eval --json --model " + model + " " + args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
+
 // Ranks with ties averaged (1-based), as Spearman's rho needs.
 std::vector<double> average_ranks(const std::vector<double>& x) {
   std::vector<std::size_t> order(x.size());
@@ -277,11 +285,7 @@ TEST_CASE("eval --pairs reports recall@1, recall@10 and MRR", "[cli][eval]") {
     CHECK(j.at("mrr").get<double>() == 1.0);
   }
   SECTION("real pairs: the metrics of the ranks the encoded vectors give") {
-    auto r =
-        st::run_cli("eval --json --model " + model + " --pairs " + st::data_path("cli/pairs.tsv"));
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    auto j = nlohmann::json::parse(r.out);
+    const auto j = eval_json(model, "--pairs " + st::data_path("cli/pairs.tsv"));
     CHECK(j.at("n").get<int>() == 5);
     const Retrieval want = expected_retrieval(model, st::data_path("cli/pairs.tsv"));
     CHECK(j.at("recall@1").get<double>() == Approx(want.recall_at_1).margin(1e-9));
@@ -297,10 +301,7 @@ TEST_CASE("eval --pairs reports recall@1, recall@10 and MRR", "[cli][eval]") {
     // asking for the twelfth: the candidate equal to the query itself (cosine 1)
     // outranks the answer, so recall@1 is 12/13 exactly, whatever the model.
     const std::string path = st::data_path("cli/pairs_rank.tsv");
-    auto r = st::run_cli("eval --json --model " + model + " --pairs " + path);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    auto j = nlohmann::json::parse(r.out);
+    const auto j = eval_json(model, "--pairs " + path);
     CHECK(j.at("n").get<int>() == 13);
     CHECK(j.at("candidates").get<int>() == 12);
     CHECK(j.at("recall@1").get<double>() == Approx(12.0 / 13).margin(1e-12));
@@ -326,10 +327,7 @@ TEST_CASE("eval --pairs reports recall@1, recall@10 and MRR", "[cli][eval]") {
     const Rows same = encode(model, {query, split(lines[0], '\t')[0], split(lines[9], '\t')[0]});
     REQUIRE(cosine(same[0], same[1]) == Approx(1.0).margin(1e-6));  // the fixture's premise
     REQUIRE(cosine(same[0], same[2]) == Approx(1.0).margin(1e-6));
-    auto r = st::run_cli("eval --json --model " + model + " --pairs " + path);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    auto j = nlohmann::json::parse(r.out);
+    const auto j = eval_json(model, "--pairs " + path);
     CHECK(j.at("n").get<int>() == 11);
     CHECK(j.at("candidates").get<int>() == 11);
     CHECK(j.at("recall@10").get<double>() == Approx(10.0 / 11).margin(1e-12));

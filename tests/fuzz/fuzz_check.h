@@ -66,4 +66,14 @@ inline std::string with_checksum_fixed(std::string_view bytes) {
   return fixed == bytes ? std::string() : fixed;
 }
 
+// Calls check(bytes) for a model-file target's input, then check() again on
+// with_checksum_fixed(bytes) when that differs.
+template <typename Check>
+void as_is_and_checksum_fixed(const std::uint8_t* data, std::size_t size, Check check) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  check(bytes);
+  const std::string fixed = with_checksum_fixed(bytes);
+  if (!fixed.empty()) check(std::string_view(fixed));
+}
+
 }  // namespace sentemb::fuzz

@@ -9,7 +9,7 @@
 // model read in place must point every tensor inside the mapped file (64-byte
 // aligned from its start in version 2 files); one read by copying, into an
 // arena of parameter_count() floats at the offsets of parameter_specs.
-// Each input is also tried with its checksum fixed up (with_checksum_fixed).
+// Each input is also tried with its checksum fixed up (as_is_and_checksum_fixed).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -105,9 +105,6 @@ void map(std::string_view bytes) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  map(bytes);
-  const std::string fixed = sentemb::fuzz::with_checksum_fixed(bytes);
-  if (!fixed.empty()) map(fixed);
+  sentemb::fuzz::as_is_and_checksum_fixed(data, size, map);
   return 0;
 }

@@ -4,7 +4,7 @@
 // exception or a huge allocation from a small file is a bug.
 //
 // Each input is tried twice: as it is, and with its checksum fixed up
-// (with_checksum_fixed in fuzz_check.h) so that mutations reach the header
+// (as_is_and_checksum_fixed in fuzz_check.h) so that mutations reach the header
 // JSON, the tensor table and the config.
 #include <cstddef>
 #include <cstdint>
@@ -76,9 +76,6 @@ void load(std::string_view bytes) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  load(bytes);
-  const std::string fixed = sentemb::fuzz::with_checksum_fixed(bytes);
-  if (!fixed.empty()) load(fixed);
+  sentemb::fuzz::as_is_and_checksum_fixed(data, size, load);
   return 0;
 }
