@@ -9,6 +9,12 @@
 // Each input is copied into a buffer of exactly its size, as libFuzzer does, so
 // ASan sees a read past the end. A failing input is named on stderr before it
 // runs. Exits 2 when an argument does not exist or there is nothing to replay.
+// Without a sanitizer (which reserves terabytes of address space for itself) the
+// address space is capped at 4 GiB, as libFuzzer's -malloc_limit_mb caps a
+// fuzzing run: a small input asking for gigabytes fails with std::bad_alloc
+// instead of taking the machine's memory.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +30,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 namespace fs = std::filesystem;
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SENTEMB_REPLAY_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SENTEMB_REPLAY_SANITIZED 1
+#endif
+
 int main(int argc, char** argv) {
+#ifndef SENTEMB_REPLAY_SANITIZED
+  const rlimit cap{rlim_t{4} << 30, rlim_t{4} << 30};
+  if (setrlimit(RLIMIT_AS, &cap) != 0) std::perror("replay: setrlimit");
+#endif
   std::vector<fs::path> inputs;
   for (int i = 1; i < argc; ++i) {
     const fs::path arg = argv[i];
