@@ -8,7 +8,8 @@
 #   tools/fuzz.sh [-t SECONDS] [-r] [TARGET...]
 #     -t SECONDS  fuzzing time per target (default 30, or $FUZZ_SECONDS)
 #     -r          replay the regression inputs only, no fuzzing
-#     TARGET      corpus_reader, model_file, tokenizer, vector_io (default: all)
+#     TARGET      corpus_reader, model_file, mapped_model, tokenizer, vector_io
+#                 (default: all)
 #   Environment: SENTEMB_JOBS  build parallelism (default: nproc)
 #                SENTEMB_FUZZ_BUILD  build directory (default: build-fuzz)
 #
@@ -24,11 +25,11 @@ while getopts "t:rh" opt; do
   case "$opt" in
     t) seconds="$OPTARG" ;;
     r) replay_only=1 ;;
-    *) sed -n '2,17p' "$0"; exit 2 ;;
+    *) sed -n '2,18p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-all_targets=(corpus_reader model_file tokenizer vector_io)
+all_targets=(corpus_reader model_file mapped_model tokenizer vector_io)
 targets=("$@")
 if (( ${#targets[@]} == 0 )); then targets=("${all_targets[@]}"); fi
 
@@ -57,21 +58,28 @@ failures=0
 
 # 1. Every committed regression input, one process each so all are reported.
 replayed=0
+# mapped_model reads model files too: it replays model_file's regressions as well
+# (as its ctest replay does, tests/CMakeLists.txt).
+regression_dirs() {
+  echo "tests/fuzz/regressions/$1"
+  if [[ "$1" == mapped_model ]]; then echo tests/fuzz/regressions/model_file; fi
+}
 for target in "${targets[@]}"; do
-  dir="tests/fuzz/regressions/$target"
-  [[ -d "$dir" ]] || continue
-  for input in "$dir"/*; do
-    [[ -f "$input" ]] || continue
-    replayed=$((replayed + 1))
-    log="$out/replay-$target-$(basename "$input").log"
-    if timeout -k 10 300 "$build/tests/fuzz/fuzz_$target" "${limits[@]}" "$input" >"$log" 2>&1; then
-      echo "fuzz: $target: regression $(basename "$input") ok"
-      passes=$((passes + 1))
-    else
-      grep -E "ERROR|SUMMARY|runtime error|FUZZ_CHECK|#[0-9]+ " "$log" | head -20 || true
-      echo "fuzz: $target: FAILED on regression input $input (log: $log)"
-      failures=$((failures + 1))
-    fi
+  for dir in $(regression_dirs "$target"); do
+    [[ -d "$dir" ]] || continue
+    for input in "$dir"/*; do
+      [[ -f "$input" ]] || continue
+      replayed=$((replayed + 1))
+      log="$out/replay-$target-$(basename "$input").log"
+      if timeout -k 10 300 "$build/tests/fuzz/fuzz_$target" "${limits[@]}" "$input" >"$log" 2>&1; then
+        echo "fuzz: $target: regression $(basename "$input") ok"
+        passes=$((passes + 1))
+      else
+        grep -E "ERROR|SUMMARY|runtime error|FUZZ_CHECK|#[0-9]+ " "$log" | head -20 || true
+        echo "fuzz: $target: FAILED on regression input $input (log: $log)"
+        failures=$((failures + 1))
+      fi
+    done
   done
 done
 echo "fuzz: replayed $replayed regression inputs"

@@ -6,7 +6,7 @@
 // Without privileges a full disk is simulated by making CHECKPOINT.tmp a
 // symlink to /dev/full (every write fails with ENOSPC). Where user + mount
 // namespaces are available (`unshare -rm`), a real tiny tmpfs is filled up and
-// remounted read-only.
+// remounted read-only; where they are not, ctest reports that test as skipped.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -107,7 +107,11 @@ TEST_CASE("disk faults: a real full disk and a read-only checkpoint directory",
           "[cli][train][reliability][disk]") {
   TempDir tmp;
   if (!can_mount_tmpfs_in_namespace(tmp)) {
-    WARN("skipped: cannot mount a tmpfs in a user + mount namespace (unshare -rm) here");
+    // Catch2 2.x cannot skip: ctest reports a test whose output holds this marker
+    // as skipped, not passed (SKIP_REGULAR_EXPRESSION, tests/CMakeLists.txt).
+    WARN(
+        "SENTEMB_TEST_SKIPPED: cannot mount a tmpfs in a user + mount namespace "
+        "(unshare -rm) here");
     return;
   }
   const std::string outside = tmp.file("ck");

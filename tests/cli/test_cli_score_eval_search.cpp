@@ -94,6 +94,72 @@ std::vector<SearchHit> parse_hits(const std::vector<std::string>& lines) {
   return hits;
 }
 
+// `sentemb eval --json --model MODEL ARGS`, parsed; the run must succeed.
+nlohmann::json eval_json(const std::string& model, const std::string& args) {
+  auto r = st::run_cli("eval --json --model " + model + " " + args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
+
+// Ranks with ties averaged (1-based), as Spearman's rho needs.
+std::vector<double> average_ranks(const std::vector<double>& x) {
+  std::vector<std::size_t> order(x.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
+  std::vector<double> ranks(x.size());
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j + 1 < order.size() && x[order[j + 1]] == x[order[i]]) ++j;
+    for (std::size_t k = i; k <= j; ++k) ranks[order[k]] = (i + j) / 2.0 + 1;
+    i = j + 1;
+  }
+  return ranks;
+}
+
+double pearson_of(const std::vector<double>& x, const std::vector<double>& y) {
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) mx += x[i] / x.size(), my += y[i] / y.size();
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx),
+        syy += (y[i] - my) * (y[i] - my);
+  return sxy / std::sqrt(sxx * syy);
+}
+
+// What `eval --pairs` must report, computed here from `sentemb encode` vectors:
+// each first column retrieves its second column among the distinct second
+// columns; rank = 1 + the other candidates scoring at least as high.
+struct Retrieval {
+  double recall_at_1 = 0, recall_at_10 = 0, mrr = 0;
+  std::vector<std::size_t> ranks;
+};
+Retrieval expected_retrieval(const std::string& model, const std::string& pairs_path) {
+  std::vector<std::string> queries, candidates;
+  std::vector<std::size_t> correct;
+  for (const auto& line : split_lines(st::read_file(pairs_path))) {
+    const auto cols = split(line, '\t');
+    REQUIRE(cols.size() >= 2);
+    auto at = std::find(candidates.begin(), candidates.end(), cols[1]);
+    if (at == candidates.end()) at = candidates.insert(candidates.end(), cols[1]);
+    correct.push_back(at - candidates.begin());
+    queries.push_back(cols[0]);
+  }
+  const Rows q = encode(model, queries), c = encode(model, candidates);
+  Retrieval r;
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    const double target = cosine(q[i], c[correct[i]]);
+    std::size_t rank = 1;
+    for (std::size_t j = 0; j < c.size(); ++j)
+      if (j != correct[i] && cosine(q[i], c[j]) >= target) ++rank;
+    r.ranks.push_back(rank);
+    r.recall_at_1 += (rank == 1) / double(q.size());
+    r.recall_at_10 += (rank <= 10) / double(q.size());
+    r.mrr += 1.0 / rank / q.size();
+  }
+  return r;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- score
@@ -166,11 +232,21 @@ TEST_CASE("eval --sts --json reports correlations and n", "[cli][eval]") {
   REQUIRE(j.at("spearman").is_number());
   REQUIRE(j.at("pearson").is_number());
   CHECK(j.at("n").get<int>() == 6);
-  for (const char* key : {"spearman", "pearson"}) {
-    const double v = j.at(key).get<double>();
-    CHECK(v >= -1.0);
-    CHECK(v <= 1.0);
+  // The right answer, from the cosines of `sentemb encode` vectors: Pearson of
+  // cosine and gold, and Spearman as Pearson of their (average) ranks.
+  std::vector<double> gold, cosines;
+  std::vector<std::string> sentences;  // a1, b1, a2, b2, ...
+  for (const auto& line : split_lines(st::read_file(st::data_path("cli/sts.tsv")))) {
+    const auto cols = split(line, '\t');
+    REQUIRE(cols.size() == 3);
+    gold.push_back(std::stod(cols[0]));
+    sentences.insert(sentences.end(), {cols[1], cols[2]});
   }
+  const Rows v = encode(model, sentences);
+  for (std::size_t i = 0; i < gold.size(); ++i) cosines.push_back(cosine(v[2 * i], v[2 * i + 1]));
+  CHECK(j.at("pearson").get<double>() == Approx(pearson_of(cosines, gold)).margin(1e-4));
+  CHECK(j.at("spearman").get<double>() ==
+        Approx(pearson_of(average_ranks(cosines), average_ranks(gold))).margin(1e-6));
   // The plain output shows the same numbers.
   auto plain = st::run_cli("eval --model " + model + " --sts " + st::data_path("cli/sts.tsv"));
   REQUIRE(plain.exit_code == 0);
@@ -210,24 +286,57 @@ TEST_CASE("eval --pairs reports recall@1, recall@10 and MRR", "[cli][eval]") {
     CHECK(j.at("recall@10").get<double>() == 1.0);
     CHECK(j.at("mrr").get<double>() == 1.0);
   }
-  SECTION("real pairs: metrics are consistent") {
-    auto r =
-        st::run_cli("eval --json --model " + model + " --pairs " + st::data_path("cli/pairs.tsv"));
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    auto j = nlohmann::json::parse(r.out);
-    const double r1 = j.at("recall@1").get<double>(), r10 = j.at("recall@10").get<double>(),
-                 mrr = j.at("mrr").get<double>();
+  SECTION("real pairs: the metrics of the ranks the encoded vectors give") {
+    const auto j = eval_json(model, "--pairs " + st::data_path("cli/pairs.tsv"));
     CHECK(j.at("n").get<int>() == 5);
-    CHECK(r1 >= 0.0);
-    CHECK(r10 == 1.0);  // 5 candidates: the answer is always in the top 10
-    CHECK(mrr >= r1);   // a hit at rank 1 contributes 1 to both
-    CHECK(mrr >= 0.2);  // the worst rank is 5
-    CHECK(mrr <= 1.0);
+    const Retrieval want = expected_retrieval(model, st::data_path("cli/pairs.tsv"));
+    CHECK(j.at("recall@1").get<double>() == Approx(want.recall_at_1).margin(1e-9));
+    CHECK(j.at("recall@10").get<double>() == Approx(want.recall_at_10).margin(1e-9));
+    CHECK(j.at("mrr").get<double>() == Approx(want.mrr).margin(1e-9));
     auto plain =
         st::run_cli("eval --model " + model + " --pairs " + st::data_path("cli/pairs.tsv"));
     CHECK_THAT(plain.out, Catch::Contains("recall@1") && Catch::Contains("recall@10") &&
                               Catch::Contains("mrr") && Catch::Contains("5 queries"));
+  }
+  SECTION("12 candidates: a query equal to another pair's answer misses recall@1") {
+    // 12 pairs whose two sides are equal (each rank 1), then the first sentence
+    // asking for the twelfth: the candidate equal to the query itself (cosine 1)
+    // outranks the answer, so recall@1 is 12/13 exactly, whatever the model.
+    const std::string path = st::data_path("cli/pairs_rank.tsv");
+    const auto j = eval_json(model, "--pairs " + path);
+    CHECK(j.at("n").get<int>() == 13);
+    CHECK(j.at("candidates").get<int>() == 12);
+    CHECK(j.at("recall@1").get<double>() == Approx(12.0 / 13).margin(1e-12));
+    const Retrieval want = expected_retrieval(model, path);
+    REQUIRE(want.ranks.size() == 13);
+    CHECK(want.ranks.back() >= 2);
+    CHECK(j.at("recall@10").get<double>() == Approx(want.recall_at_10).margin(1e-9));
+    CHECK(j.at("mrr").get<double>() == Approx(want.mrr).margin(1e-9));
+    // The last query's rank r is 2..12: MRR = (12 + 1/r) / 13.
+    CHECK(j.at("mrr").get<double>() >= (12 + 1.0 / 12) / 13 - 1e-12);
+    CHECK(j.at("mrr").get<double>() <= (12 + 1.0 / 2) / 13 + 1e-12);
+  }
+  SECTION("11 candidates: ten of them outrank an answer, recall@10 = 10/11") {
+    // Ten pairs of a sentence with extra spaces (each its own candidate), then
+    // the plain sentence asking for an unrelated one. SentencePiece drops the
+    // extra spaces, so all ten candidates encode as the query does: cosine 1,
+    // above the answer, which ranks 11th. Each of the ten others finds itself
+    // among the ten ties (rank 1..10, ties count against the query).
+    const std::string path = st::data_path("cli/pairs_whitespace.tsv");
+    const auto lines = split_lines(st::read_file(path));
+    REQUIRE(lines.size() == 11);
+    const std::string query = split(lines.back(), '\t')[0];
+    const Rows same = encode(model, {query, split(lines[0], '\t')[0], split(lines[9], '\t')[0]});
+    REQUIRE(cosine(same[0], same[1]) == Approx(1.0).margin(1e-6));  // the fixture's premise
+    REQUIRE(cosine(same[0], same[2]) == Approx(1.0).margin(1e-6));
+    const auto j = eval_json(model, "--pairs " + path);
+    CHECK(j.at("n").get<int>() == 11);
+    CHECK(j.at("candidates").get<int>() == 11);
+    CHECK(j.at("recall@10").get<double>() == Approx(10.0 / 11).margin(1e-12));
+    // The last query adds 1/11; the ten others 1/10 to 1 each.
+    const double mrr = j.at("mrr").get<double>();
+    CHECK(mrr >= (10 * 0.1 + 1.0 / 11) / 11 - 1e-12);
+    CHECK(mrr <= (10 + 1.0 / 11) / 11 + 1e-12);
   }
   SECTION("duplicate answers are one candidate") {
     const std::string path = tmp.file("dup.pairs.tsv");
@@ -290,6 +399,34 @@ TEST_CASE("search prints the k best corpus lines, best first", "[cli][search]") 
   auto all_lines = st::run_cli("search --model " + model + " --corpus " + corpus + " -k 100 -q x");
   REQUIRE(all_lines.exit_code == 0);
   CHECK(split_lines(all_lines.out).size() == lines.size());
+}
+
+TEST_CASE("search: each corpus line as a query finds itself first, with cosine 1",
+          "[cli][search]") {
+  st::TempDir tmp;
+  const std::string model = make_model(tmp);
+  const std::string corpus = st::data_path("cli/corpus.txt");
+  std::vector<std::string> queries;
+  for (const auto& line : split_lines(st::read_file(corpus)))
+    if (!line.empty()) queries.push_back(line);
+  REQUIRE(queries.size() == 8);
+  std::string stdin_text;
+  for (const auto& query : queries) stdin_text += query + "\n";
+  auto r = st::run_cli("search --model " + model + " --corpus " + corpus + " -k 2", stdin_text);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // One block of 2 hits per query, blocks separated by an empty line.
+  const auto out = split_lines(r.out);
+  REQUIRE(out.size() == queries.size() * 3 - 1);
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    INFO("query " << i + 1 << ": " << queries[i]);
+    const auto hits = parse_hits({out.begin() + 3 * i, out.begin() + 3 * i + 2});
+    CHECK(hits[0].line == queries[i]);
+    CHECK(hits[0].score == Approx(1.0).margin(1e-4));
+    CHECK(hits[1].line != queries[i]);
+    CHECK(hits[1].score < 0.9999);  // distinct lines: the runner-up is no tie
+    if (i + 1 < queries.size()) CHECK(out[3 * i + 2].empty());
+  }
 }
 
 TEST_CASE("search with --index gives the same results as encoding the corpus", "[cli][search]") {

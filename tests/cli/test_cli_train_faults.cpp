@@ -1,4 +1,8 @@
 // Interrupted training: signals write a checkpoint; kill -9 never leaves a corrupt one.
+//
+// No test sleeps for a guessed time: each waits for something it can observe (log
+// lines, the training FIFO open in the process, the signal taken off the pending
+// set), with generous timeouts, so a loaded machine (or ASan) only makes them slower.
 #include <catch2/catch.hpp>
 
 #include "test_util.h"
@@ -7,9 +11,27 @@ using namespace sentemb::test;
 
 namespace {
 
-// Runs a shell script, returning its exit status.
+// Exit status of a script that gave up waiting for an event.
+constexpr int kTimedOut = 99;
+
+// Shell functions for the scripts below; $pid is the training run.
+//   alive: $pid runs (not exited, nor a zombie waiting for `wait`).
+//   wait_until SECONDS WHAT COMMAND...: runs COMMAND every 0.05 s until it
+//     succeeds; if $pid is gone first or SECONDS pass, kills $pid and exits
+//     kTimedOut naming WHAT.
+const std::string kPrelude =
+    "alive() { [ -e /proc/$pid ] && ! grep -qs \"^State:.*Z\" /proc/$pid/status; }; "
+    "wait_until() { local end=$((SECONDS + $1)) what=$2; shift 2; "
+    "while ! \"$@\"; do if ! alive || [ $SECONDS -ge $end ]; then \"$@\" && return 0; "
+    "echo \"gave up waiting for $what\"; kill -9 $pid 2>/dev/null; exit " +
+    std::to_string(kTimedOut) +
+    "; fi; sleep 0.05; done; }; "
+    "stopped() { ! alive; }; "
+    "logged() { [ $(wc -l < \"$1\" 2>/dev/null || echo 0) -ge $2 ]; }; ";
+
+// Runs a bash script after kPrelude, returning its exit status.
 int shell(const std::string& script) {
-  const int status = std::system(("bash -c '" + script + "'").c_str());
+  const int status = std::system(("bash -c '" + kPrelude + script + "'").c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -21,12 +43,16 @@ std::string long_run(const TempDir& tmp) {
          " --checkpoint-every 1 --log " + tmp.file("log.jsonl") + " --log-every 1";
 }
 
-// Starts the long run in the background, waits until it has logged a few steps.
-std::string start_and_wait(const TempDir& tmp) {
-  return long_run(tmp) + " 2>" + tmp.file("err") + " & pid=$!; " +
-         "exec 2>/dev/null; for i in $(seq 300); do [ $(wc -l < " + tmp.file("log.jsonl") +
-         " 2>/dev/null || echo 0) -ge 5 ] && break; sleep 0.1; done; ";
+// Starts the long run in the background and waits until it has logged `lines`
+// steps: it is training, with its signal watcher in place and checkpoints written.
+std::string start_and_wait(const TempDir& tmp, int lines = 5) {
+  return long_run(tmp) + " 2>" + tmp.file("err") + " & pid=$!; wait_until 600 \"" +
+         std::to_string(lines) + " log lines\" logged " + tmp.file("log.jsonl") + " " +
+         std::to_string(lines) + "; ";
 }
+
+// Waits (up to 2 minutes) for a signalled run to end; the script's status is then the run's.
+const std::string kAwaitExit = "wait_until 120 \"the run to stop\" stopped; wait $pid 2>/dev/null";
 
 }  // namespace
 
@@ -37,8 +63,9 @@ TEST_CASE("SIGINT and SIGTERM stop training with a checkpoint that --resume cont
   for (const std::string& signal : {std::string("INT"), std::string("TERM")}) {
     for (int round = 0; round < 4; ++round) {
       TempDir tmp;
-      const int rc = shell(start_and_wait(tmp) + "kill -" + signal + " $pid; wait $pid");
+      const int rc = shell(start_and_wait(tmp) + "kill -" + signal + " $pid; " + kAwaitExit);
       INFO(signal << " round " << round << ": " << read_file(tmp.file("err")));
+      CHECK(rc != kTimedOut);
       CHECK(rc == 130);
       CHECK(read_file(tmp.file("err")).find("interrupted") != std::string::npos);
       CHECK(run_cli("info --model " + tmp.file("ck/checkpoint.semb")).exit_code == 0);
@@ -55,30 +82,44 @@ TEST_CASE("SIGINT and SIGTERM stop training with a checkpoint that --resume cont
 TEST_CASE("a second signal quits at once, even while the data is still loading",
           "[cli][train][reliability]") {
   TempDir tmp;
-  // A FIFO that is held open and never written: training waits in data loading for good.
+  // A FIFO that the shell holds open (read-write, so opening it never blocks) and
+  // never writes: training waits in data loading for good. The run does not inherit
+  // the shell's descriptor (3>&-), so once it has the FIFO open it has opened it
+  // itself, past watch_stop_signals (the first thing `train` does). (Before exec, a
+  // SIGINT would be lost: bash ignores it in background jobs.)
   const std::string fifo = tmp.file("pairs.tsv");
+  // The first SIGINT has been taken by the signal watcher (sigwait) once it is no
+  // longer pending for the process (bit 2 of ShdPnd in /proc/PID/status); only then
+  // is a second one a second signal rather than the same pending one.
+  const std::string functions =
+      "fifo_open() { ls -l /proc/$pid/fd 2>/dev/null | grep -qF -- \"$1\"; }; "
+      "sigint_taken() { local p; p=$(grep ^ShdPnd: /proc/$pid/status | cut -f2); "
+      "[ -n \"$p\" ] && (( (0x$p & 2) == 0 )); }; ";
   const int rc = shell(
-      "mkfifo " + fifo + "; " + SENTEMB_BIN + " train --tokenizer " +
-      data_path("tokenizer/tiny.model") +
+      functions + "mkfifo " + fifo + "; exec 3<>" + fifo + "; " + SENTEMB_BIN +
+      " train --tokenizer " + data_path("tokenizer/tiny.model") +
       " --layers 1 --dim 32 --heads 2 --ffn-dim 64 --max-len 16 --batch 16 --threads 1 --pairs " +
-      fifo + " --out " + tmp.file("m.semb") + " 2>" + tmp.file("err") + " & pid=$!; exec 3>" +
-      fifo + "; sleep 0.3; kill -INT $pid; sleep 0.5; kill -0 $pid || exit 1; kill -INT $pid; " +
-      "wait $pid");
+      fifo + " --out " + tmp.file("m.semb") + " 3>&- 2>" + tmp.file("err") + " & pid=$!; " +
+      "wait_until 600 \"the FIFO to be opened\" fifo_open " + fifo + "; kill -INT $pid; " +
+      "wait_until 600 \"the first SIGINT to be taken\" sigint_taken; alive || exit 1; " +
+      "kill -INT $pid; " + kAwaitExit);
   INFO(read_file(tmp.file("err")));
+  CHECK(rc != kTimedOut);
   CHECK(rc == 130);  // 1: the first signal alone ended the run
   CHECK(read_file(tmp.file("err")).find("quit at once") != std::string::npos);
 }
 
 TEST_CASE("kill -9 at any moment leaves a loadable checkpoint", "[cli][train][reliability]") {
-  TempDir tmp;
-  // Checkpoints are written every step, so a kill often lands inside a write.
+  // Checkpoints are written every step, so a kill often lands inside a write; each
+  // round kills at a later step (once 5, 7, 9, ... steps are logged).
   for (int round = 0; round < 5; ++round) {
-    const std::string delay = "0." + std::to_string(round * 2 + 1);
-    const int rc =
-        shell(start_and_wait(tmp) + "sleep " + delay + "; kill -9 $pid; wait $pid 2>/dev/null");
+    TempDir tmp;
+    const int rc = shell(start_and_wait(tmp, 5 + 2 * round) + "kill -9 $pid; " + kAwaitExit);
+    INFO("round " << round << ": " << read_file(tmp.file("err")));
+    CHECK(rc != kTimedOut);
     CHECK(rc == 137);
     const auto info = run_cli("info --model " + tmp.file("ck/checkpoint.semb"));
-    INFO("round " << round << ": " << info.err);
+    INFO(info.err);
     CHECK(info.exit_code == 0);
   }
 }

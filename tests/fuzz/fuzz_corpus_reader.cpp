@@ -3,9 +3,6 @@
 // Expected failures are sentemb::Error (InputError for a bad line in kFail
 // mode); anything else — a crash, a sanitizer report, another exception, or a
 // record that breaks the documented guarantees — is a bug.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -21,20 +18,11 @@ namespace {
 using sentemb::CorpusFormat;
 using sentemb::OnBadLine;
 
-// CorpusReader reads from a path, so the input goes into an in-memory file
-// (memfd) that is reopened through /proc/self/fd: no disk traffic per input.
+// CorpusReader reads from a path: the input goes into an in-memory file.
 const std::string& input_path(const std::uint8_t* data, std::size_t size) {
-  static const int fd = ::memfd_create("sentemb_fuzz_corpus", 0);
-  static const std::string path = "/proc/self/fd/" + std::to_string(fd);
-  FUZZ_CHECK(fd >= 0);
-  FUZZ_CHECK(::ftruncate(fd, 0) == 0);
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(done));
-    FUZZ_CHECK(n > 0);
-    done += static_cast<std::size_t>(n);
-  }
-  return path;
+  static sentemb::fuzz::MemFile file("sentemb_fuzz_corpus");
+  file.assign({reinterpret_cast<const char*>(data), size});
+  return file.path();
 }
 
 bool clean_text(const std::string& s) {

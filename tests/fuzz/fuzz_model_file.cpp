@@ -3,10 +3,9 @@
 // sentemb::Error (ModelFileError); a crash, a sanitizer report, another
 // exception or a huge allocation from a small file is a bug.
 //
-// A random mutation almost never keeps the trailing checksum right, which would
-// stop the fuzzer at the checksum test. So each input is tried twice: as it is,
-// and with its last 8 bytes replaced by the checksum of the bytes before them —
-// the second form reaches the header JSON, the tensor table and the config.
+// Each input is tried twice: as it is, and with its checksum fixed up
+// (as_is_and_checksum_fixed in fuzz_check.h) so that mutations reach the header
+// JSON, the tensor table and the config.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -77,13 +76,6 @@ void load(std::string_view bytes) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  load(bytes);
-  if (size >= 8) {
-    std::string fixed(bytes);
-    const std::uint64_t checksum = sentemb::tensor_file_checksum(bytes.substr(0, size - 8));
-    std::memcpy(fixed.data() + size - 8, &checksum, 8);
-    if (fixed != bytes) load(fixed);
-  }
+  sentemb::fuzz::as_is_and_checksum_fixed(data, size, load);
   return 0;
 }

@@ -7,9 +7,6 @@
 // What a reader returns is checked against the input itself (independently of
 // the reader's parsing: the data of both formats ends the file), then written
 // back with VectorWriter and read again, which must give the same matrix.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -26,31 +23,8 @@ namespace {
 using sentemb::VectorFormat;
 using sentemb::VectorMatrix;
 
-// The readers take paths, so bytes go into an in-memory file (memfd) that is
-// reopened through /proc/self/fd: no disk traffic per input. One file holds
-// the input, another the re-written matrix.
-class MemFile {
- public:
-  explicit MemFile(const char* name)
-      : fd_(::memfd_create(name, 0)), path_("/proc/self/fd/" + std::to_string(fd_)) {
-    FUZZ_CHECK(fd_ >= 0);
-  }
-  const std::string& path() const { return path_; }
-  void assign(std::string_view bytes) {
-    FUZZ_CHECK(::ftruncate(fd_, 0) == 0);
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n =
-          ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
-      FUZZ_CHECK(n > 0);
-      done += static_cast<std::size_t>(n);
-    }
-  }
-
- private:
-  int fd_;
-  std::string path_;
-};
+// One in-memory file holds the input, another the re-written matrix.
+using sentemb::fuzz::MemFile;
 
 MemFile& input_file() {
   static MemFile file("sentemb_fuzz_vectors_in");

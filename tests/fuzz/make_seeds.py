@@ -5,6 +5,8 @@ only to change them). Standard library only.
 model_file/: tiny valid model files written from the format description in
 src/tensor_file.h (independently of the C++ writer), truncated,
 bit-flipped and otherwise broken variants, and the v1 fixture.
+mapped_model/: the same for map_model, mostly version 2 (aligned, read in
+place), broken around the alignment padding too, and version 1 files.
 corpus_reader/: the reader test fixtures (tests/data/corpus) and a few mixed
 bad inputs. tokenizer/: short texts, valid and invalid UTF-8.
 vector_io/: small .npy files (v1.0/v2.0 headers, '<f4' and '<f8', the 1-D and
@@ -121,6 +123,44 @@ def model_seeds():
     shutil.copy(os.path.join(DATA, "model_file", "v1_tiny.semb"), os.path.join(d, "v1_tiny.semb"))
 
 
+def mapped_model_seeds():
+    """map_model reads version 2 files in place: valid ones, each way they can
+    be broken around the alignment padding, and version 1 files (copied)."""
+    d = os.path.join(HERE, "corpus", "mapped_model")
+    tiny = dict(vocab_size=4, max_len=2, layers=1, dim=2, heads=1, ffn_dim=1,
+                pooling="mean", normalize=True, layernorm_eps=1e-5)
+    two = dict(tiny, layers=2, dim=4, heads=2, ffn_dim=3, pooling="cls", normalize=False)
+    good = model(tiny, version=2)
+    write(d, "tiny_valid_v2.semb", good)
+    write(d, "two_layers_cls_v2.semb", model(two, version=2))
+    write(d, "with_adam_and_ema_v2.semb",
+          model(tiny, version=2, extra=[("adam.m.tok_emb", [4, 2], [0.0] * 8),
+                                        ("ema.tok_emb", [4, 2], [0.5] * 8)]))
+    write(d, "unexpected_tensor_v2.semb", model(tiny, version=2, extra=[("extra", [1], [1.0])]))
+    write(d, "missing_tensor_v2.semb",
+          tensor_file(json.dumps({"kind": "model", "config": tiny}), b"x", [], version=2))
+    write(d, "wrong_shape_v2.semb",
+          model(tiny, version=2, header=json.dumps({"kind": "model", "config": dict(tiny, dim=4, heads=2)})))
+    write(d, "empty_blob_v2.semb", model(tiny, blob=b"", version=2))
+    # The first tensor's 64-byte alignment padding starts right after its size field.
+    first_pad = good.index(struct.pack("<Q", 4 * 8)) + 8
+    write(d, "truncated_in_padding_v2.semb", good[: first_pad + 5])
+    write(d, "truncated_in_data_v2.semb", good[: len(good) - 20])
+    padded = bytearray(good[:-8])
+    padded[first_pad + 1] = 0x7F
+    write(d, "nonzero_padding_v2.semb", bytes(padded) + struct.pack("<Q", checksum(bytes(padded))))
+    # A version 1 layout (no padding) labelled version 2: the padding is the data.
+    v1 = model(tiny)
+    relabeled = v1[:8] + struct.pack("<I", 2) + v1[12:-8]
+    write(d, "v1_layout_labeled_v2.semb", relabeled + struct.pack("<Q", checksum(relabeled)))
+    flipped = bytearray(good)
+    flipped[first_pad + (-first_pad % 64) + 4] ^= 0x10  # in tok_emb's data
+    write(d, "flipped_data_byte_v2.semb", bytes(flipped))
+    # Version 1 files are read by copying.
+    write(d, "tiny_valid_v1.semb", v1)
+    shutil.copy(os.path.join(DATA, "model_file", "v1_tiny.semb"), os.path.join(d, "v1_tiny.semb"))
+
+
 def text_seeds():
     d = os.path.join(HERE, "corpus", "corpus_reader")
     src = os.path.join(DATA, "corpus")
@@ -211,6 +251,7 @@ def regression_inputs():
 
 if __name__ == "__main__":
     model_seeds()
+    mapped_model_seeds()
     text_seeds()
     vector_seeds()
     regression_inputs()
