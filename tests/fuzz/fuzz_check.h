@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "sentemb/tensor_file.h"
+#include "tensor_file.h"
 
 // A property every input must keep. A violation is a bug like a crash: print
 // it and abort, so libFuzzer saves the input as a reproducer.

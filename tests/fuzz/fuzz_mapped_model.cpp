@@ -19,10 +19,11 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "model_file_internal.h"
 #include "sentemb/errors.h"
 #include "sentemb/model_file.h"
 #include "sentemb/parameters.h"
-#include "sentemb/tensor_file.h"
+#include "tensor_file.h"
 
 namespace {
 
