@@ -40,8 +40,12 @@ class CorpusBuilder {
   void add_line(const std::string& line) {
     if (!line.empty() && seen_.insert(line).second) corpus_.lines.push_back(line);
   }
+  // Both ways: a pair makes each text a positive of the other (caption files
+  // pair every two captions of an image once, in one direction).
   void add_pair(const std::string& anchor, const std::string& positive) {
-    corpus_.known_pairs.emplace_back(text_hash(anchor), text_hash(positive));
+    const std::uint64_t a = text_hash(anchor), p = text_hash(positive);
+    corpus_.known_pairs.emplace_back(a, p);
+    corpus_.known_pairs.emplace_back(p, a);
     ++corpus_.pairs;
   }
   MiningCorpus finish() {

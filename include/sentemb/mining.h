@@ -5,7 +5,7 @@
 // The semantics follow sentence-transformers' `mine_hard_negatives`:
 //   1. score every corpus text against the anchor (cosine) and rank, best first;
 //   2. drop the anchor's own positive, any text equal to the anchor, any other
-//      positive the anchor has in the pairs file, and (margins) any candidate
+//      text paired with the anchor in the pairs file (either column), and (margins) any candidate
 //      scoring above  positive − margin  (absolute) or above
 //      (1 − relative_margin) × positive  (relative, as in NV-Retriever);
 //   3. rank what is left 0, 1, 2, ... and keep ranks range_min ≤ r < range_max;
@@ -58,8 +58,9 @@ void check_mining_options(const MiningOptions& options);
 // corpus lines deduplicated (first occurrence kept), empty lines dropped.
 struct MiningCorpus {
   std::vector<std::string> lines;
-  // (hash of anchor, hash of positive) of every pair of the pairs file, sorted:
-  // no positive an anchor has anywhere in the file is mined as its negative.
+  // (hash of one text, hash of the other) of every pair of the pairs file, both
+  // ways, sorted: no text paired with an anchor anywhere in the file (as its
+  // positive or as its anchor) is mined as its negative.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> known_pairs;
   std::size_t pairs = 0;  // records in the pairs file
 };
