@@ -101,7 +101,7 @@ void run_mine(const MineArgs& args) {
 
   fmt::print(stderr, "mined {} triplets from {} pairs against {} corpus lines into {}",
              counts.triplets, counts.pairs, corpus.lines.size(), args.out);
-  fmt::print(stderr, "; {} pairs had no admissible candidate", counts.without_negative);
+  fmt::print(stderr, "; {} pair(s) had no admissible candidate", counts.without_negative);
   if (options.num_negatives > 1)
     fmt::print(stderr, ", {} fewer than {}", counts.short_of_negatives, options.num_negatives);
   fmt::print(stderr, "\n");
@@ -131,10 +131,12 @@ void add_mine_command(CLI::App& app) {
                   "Consider admissible candidates of rank < range-max only");
   cmd->add_option("--margin", args->margin,
                   "Absolute margin: drop candidates scoring above positive - margin "
-                  "(cosine; default: none)");
+                  "(cosine)")
+      ->default_str("none");
   cmd->add_option("--relative-margin", args->relative_margin,
                   "Relative margin m: drop candidates scoring above (1 - m) x positive "
-                  "(NV-Retriever; e.g. 0.05; default: none)");
+                  "(NV-Retriever; e.g. 0.05)")
+      ->default_str("none");
   cmd->add_option("--sampling", args->sampling,
                   "Which negatives of the rank window: top (the best) or random (seeded)")
       ->check(CLI::IsMember({"top", "random"}));

@@ -113,7 +113,7 @@ TEST_CASE("mine counts the pairs a margin leaves without a negative", "[cli]") {
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(st::read_file(out).empty());
-  CHECK_THAT(r.err, Catch::Contains("8 pairs had no admissible candidate"));
+  CHECK_THAT(r.err, Catch::Contains("8 pair(s) had no admissible candidate"));
 }
 
 TEST_CASE("mine rejects bad options naming them", "[cli]") {
