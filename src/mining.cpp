@@ -8,6 +8,7 @@
 
 #include "sentemb/errors.h"
 #include "sentemb/similarity.h"
+#include "splitmix.h"
 
 namespace sentemb {
 namespace {
@@ -21,18 +22,6 @@ std::uint64_t text_hash(const std::string& text) {
   }
   return h;
 }
-
-// splitmix64: a small, portable random stream (std distributions differ
-// between standard libraries, so they would not make the choice reproducible).
-struct SplitMix64 {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
 
 // Collects the corpus lines (deduplicated, no empty lines) and the known pairs.
 class CorpusBuilder {
