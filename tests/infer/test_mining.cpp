@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "infer/test_models.h"
+#include "sentemb/encoder.h"
 #include "sentemb/errors.h"
 #include "sentemb/mining.h"
+#include "sentemb/search.h"
 #include "sentemb/vector_io.h"
 
 using namespace sentemb;
@@ -232,4 +235,39 @@ TEST_CASE("mining options out of range are usage errors naming the option", "[mi
   o.relative_margin = -0.5f;
   CHECK_THAT(message(o), Catch::Contains("--relative-margin"));
   CHECK_THROWS_AS(negative_sampling_from_string("best"), UsageError);
+}
+
+TEST_CASE("mine_hard_negatives gives the same triplets whatever the window", "[mining]") {
+  Encoder encoder(test::tiny_model(), EncoderOptions{Precision::kFp32, 1, 8, {}});
+  const std::string pairs = test::data_path("mine/pairs.tsv");
+  const MiningCorpus corpus = read_mining_corpus(pairs, test::data_path("mine/corpus.txt"));
+  REQUIRE(corpus.lines.size() == 10);
+  REQUIRE(corpus.pairs == 8);
+  const VectorMatrix vectors = encode_corpus(encoder, corpus.lines);
+  MiningOptions o;
+  o.num_negatives = 2;
+  o.range_max = 5;
+  o.sampling = NegativeSampling::kRandom;
+  o.seed = 11;
+  auto run = [&](std::size_t window, std::size_t* progress) {
+    o.window = window;
+    std::vector<std::string> out;
+    const MiningCounts counts = mine_hard_negatives(
+        encoder, pairs, corpus, vectors, o,
+        [&](const std::string& a, const std::string& p, const std::string& n, float) {
+          CHECK(n != a);
+          CHECK(n != p);
+          out.push_back(a + "\t" + p + "\t" + n);
+        },
+        [&](std::size_t n) { *progress += n; });
+    CHECK(counts.pairs == 8);
+    CHECK(counts.triplets == out.size());
+    return out;
+  };
+  std::size_t done_whole = 0, done_windows = 0;
+  const auto whole = run(kEncodeWindow, &done_whole);
+  CHECK(whole.size() == 16);  // 2 of 5 admissible candidates for each of the 8 pairs
+  CHECK(run(3, &done_windows) == whole);
+  CHECK(done_whole == 8);
+  CHECK(done_windows == 8);
 }
