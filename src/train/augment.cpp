@@ -5,22 +5,14 @@
 #include <cmath>
 
 #include "sentemb/errors.h"
+#include "splitmix.h"
 
 namespace sentemb::train {
 
 namespace {
 
-// SplitMix64: the stream of one augmentation.
-struct SplitMix {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return (next() >> 11) * 0x1.0p-53; }  // [0, 1)
-};
+// The stream of one augmentation.
+using SplitMix = SplitMix64;
 
 float parse_rate(const std::string& spec, const std::string& part, const std::string& text) {
   std::size_t used = 0;
