@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   add_score_command(app);
   add_eval_command(app);
   add_search_command(app);
+  add_serve_command(app);
 
   try {
     app.parse(argc, argv);
