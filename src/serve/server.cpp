@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <csignal>
@@ -73,6 +74,15 @@ void serve(const ServeOptions& options) {
   server.set_write_timeout(options.timeout_s, 0);
   server.set_keep_alive_timeout(2);
   server.set_payload_max_length(options.max_body_bytes);
+  // httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into
+  // Debian's library), so a burst of 64 connects would wait for SYN retries (1 s). The
+  // listening socket is remembered here and listen() called again after binding, which
+  // on Linux only raises the backlog.
+  int listening_socket = -1;
+  server.set_socket_options([&listening_socket](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening_socket = sock;
+  });
   install_routes(server, context);
 
   int port = options.port;
@@ -82,6 +92,7 @@ void serve(const ServeOptions& options) {
   } else if (!server.bind_to_port(options.host, port)) {
     throw IoError(fmt::format("cannot bind {}:{}", options.host, port));
   }
+  if (listening_socket >= 0) ::listen(listening_socket, SOMAXCONN);
   if (!options.port_file.empty()) write_port_file(options.port_file, port);
   fmt::print(stderr, "sentemb serve: {} on http://{}:{} ({} worker{}, {} batch tokens)\n",
              options.model_path, options.host, port, options.workers,
