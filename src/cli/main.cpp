@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add_eval_command(app);
   add_search_command(app);
   add_mine_command(app);
+  add_serve_command(app);
 
   try {
     app.parse(argc, argv);
