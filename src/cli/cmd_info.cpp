@@ -1,10 +1,9 @@
 // `sentemb info`: what a model file holds.
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/commands.h"
 #include "sentemb/model_file.h"
+#include "sentemb/model_info.h"
 #include "sentemb/tokenizer.h"
 
 namespace sentemb::cli {
@@ -23,12 +22,7 @@ void add_info_command(CLI::App& app) {
     const Tokenizer tokenizer = Tokenizer::from_bytes(model.tokenizer_model);
     const auto& c = model.config;
     if (args->json) {
-      nlohmann::json j = nlohmann::json::parse(c.to_json());
-      j["format_version"] = kModelFileVersion;
-      j["parameters"] = c.parameter_count();
-      j["tokenizer_pieces"] = tokenizer.vocab_size();
-      j["tokenizer_bytes"] = model.tokenizer_model.size();
-      fmt::print("{}\n", j.dump());
+      fmt::print("{}\n", model_info_json(c, tokenizer));
       return;
     }
     fmt::print("model file      {}\n", args->model);
