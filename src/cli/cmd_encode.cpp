@@ -13,7 +13,6 @@
 #include "sentemb/encode_stream.h"
 #include "sentemb/encoder.h"
 #include "sentemb/errors.h"
-#include "sentemb/similarity.h"
 #include "sentemb/vector_io.h"
 
 namespace sentemb::cli {
@@ -24,7 +23,6 @@ struct EncodeArgs {
   std::string input = "-";
   std::string output = "-";
   std::string format;  // empty: from the output suffix
-  int dim = 0;         // Matryoshka: write each vector's first dim values (0: all)
 };
 
 VectorFormat output_format(const EncodeArgs& args) {
@@ -39,9 +37,7 @@ VectorFormat output_format(const EncodeArgs& args) {
 void run_encode(const EncodeArgs& args) {
   const VectorFormat format = output_format(args);
   Encoder encoder = args.encoder.load();
-  const int width = encoder.dim(), dim = args.dim > 0 ? args.dim : width;
-  truncate_rows(nullptr, 0, width, dim, false, nullptr);  // checks dim <= width
-  const bool normalize = encoder.options().normalize.value_or(encoder.config().normalize);
+  const int dim = encoder.dim();
 
   // Reader first: a missing input fails before an output file is created. A line
   // keeps only a little more than the tokenizer reads of it, so a huge line costs
@@ -56,13 +52,7 @@ void run_encode(const EncodeArgs& args) {
   if (progress.enabled()) progress.set_total(count_lines(args.input).value_or(0));
 
   const std::vector<std::string> no_texts;
-  std::vector<float> truncated;
   encode_stream(encoder, reader, [&](const auto& texts, const float* vectors) {
-    if (dim < width) {
-      truncated.resize(texts.size() * dim);
-      truncate_rows(vectors, texts.size(), width, dim, normalize, truncated.data());
-      vectors = truncated.data();
-    }
     writer->write(vectors, texts.size(), format == VectorFormat::kJsonl ? texts : no_texts);
     progress.advance(texts.size());
   });
@@ -91,10 +81,6 @@ void add_encode_command(CLI::App& app) {
                   "({\"text\", \"embedding\"} per line). Default: from the output suffix "
                   "(.npy .fvecs .tsv/.txt .jsonl/.json), tsv for stdout")
       ->check(CLI::IsMember({"npy", "fvecs", "tsv", "jsonl"}));
-  cmd->add_option("--dim", args->dim,
-                  "Matryoshka: write each vector's first K values, renormalised unless "
-                  "--no-normalize (models trained with --matryoshka-dims; 0: the model's width)")
-      ->check(CLI::NonNegativeNumber);
   cmd->callback([args] { run_encode(*args); });
 }
 

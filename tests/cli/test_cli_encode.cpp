@@ -267,33 +267,6 @@ TEST_CASE("encode --no-normalize writes raw pooled vectors", "[cli][encode]") {
   }
 }
 
-TEST_CASE("encode --dim K writes each vector's first K values, renormalised", "[cli][encode]") {
-  st::TempDir tmp;
-  const std::string model = make_model(tmp);
-  const std::string text = "The little dog painted the green hills at night.\nWhy?\n";
-  const Rows full = parse_tsv(st::run_cli("encode --model " + model, text).out);
-  auto r = st::run_cli("encode --dim 8 --model " + model, text);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  const Rows part = parse_tsv(r.out);
-  REQUIRE(part.size() == 2);
-  for (int i = 0; i < 2; ++i) {
-    REQUIRE(part[i].size() == 8);
-    std::vector<float> prefix(full[i].begin(), full[i].begin() + 8);
-    const float n = norm(prefix);
-    for (float& x : prefix) x /= n;
-    check_close(part[i], prefix, 1e-5f);
-  }
-  // Without normalisation the prefix is written as it is.
-  const Rows raw = parse_tsv(st::run_cli("encode --no-normalize --model " + model, text).out);
-  const Rows raw8 =
-      parse_tsv(st::run_cli("encode --no-normalize --dim 8 --model " + model, text).out);
-  check_close(raw8[0], std::vector<float>(raw[0].begin(), raw[0].begin() + 8), 1e-6f);
-  auto wide = st::run_cli("encode --dim 33 --model " + model, text);
-  CHECK(wide.exit_code != 0);
-  CHECK_THAT(wide.err, Catch::Contains("dim 33 must be in 1..32"));
-}
-
 TEST_CASE("encode with bf16 and int8 weights stays close to fp32", "[cli][encode]") {
   st::TempDir tmp;
   const std::string model = make_model(tmp);

@@ -60,11 +60,6 @@ def test_encode_equals_the_cli_npy(model_path, tmp_path):
     expected = np.load(out)
     got = sentemb.Model(model_path, threads=1).encode(sentences())
     np.testing.assert_array_equal(got, expected)
-    # Matryoshka: `encode --dim K` and encode(dim=K) write the same vectors.
-    subprocess.run([BIN, "encode", "--model", model_path, "--input", CORPUS, "--output", out,
-                    "--threads", "1", "--dim", "16"], check=True, capture_output=True)
-    got = sentemb.Model(model_path, threads=1).encode(sentences(), dim=16)
-    np.testing.assert_array_equal(got, np.load(out))
 
 
 def test_batch_size_threads_and_normalize_options(model_path, model):
