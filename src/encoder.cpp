@@ -77,15 +77,22 @@ struct Encoder::Impl {
         tokenizer(t ? std::move(*t) : Tokenizer::from_bytes(model.tokenizer_model)),
         options(o),
         omp_threads(resolve_thread_count(o.threads)) {
-    if (options.batch_size < 1 || options.batch_size > kMaxBatchSize)
-      throw UsageError(
-          fmt::format("batch size must be in 1..{}, got {}", kMaxBatchSize, options.batch_size));
+    check_batch_size(options.batch_size);
     if (options.dim < 0 || options.dim > model.config.dim)
       throw UsageError(fmt::format("--dim {} must be in 1..{} (the model's width)", options.dim,
                                    model.config.dim));
     if (tokenizer.vocab_size() != model.config.vocab_size)
       throw ModelFileError(fmt::format("tokenizer has {} pieces but the model config says {}",
                                        tokenizer.vocab_size(), model.config.vocab_size));
+    build_forward();
+  }
+
+  static void check_batch_size(int batch_size) {
+    if (batch_size < 1 || batch_size > kMaxBatchSize)
+      throw UsageError(
+          fmt::format("batch size must be in 1..{}, got {}", kMaxBatchSize, batch_size));
+  }
+  void build_forward() {
     ThreadCountScope scope(omp_threads);  // bf16 and int8 convert the weights in parallel
     forward = std::make_unique<EncoderForward>(model.config, model.tensors, options.precision,
                                                options.batch_size);
@@ -167,6 +174,18 @@ const Tokenizer& Encoder::tokenizer() const {
 }
 const EncoderOptions& Encoder::options() const {
   return impl_->options;
+}
+
+void Encoder::set_batch_size(int batch_size) {
+  Impl::check_batch_size(batch_size);
+  impl_->options.batch_size = batch_size;
+  // A smaller batch runs on the forward pass built for a larger one (its scratch
+  // grows to the batches it sees, up to its max_batch).
+  if (batch_size > impl_->forward->max_batch()) impl_->build_forward();
+}
+
+void Encoder::set_normalize(std::optional<bool> normalize) {
+  impl_->options.normalize = normalize;
 }
 
 std::vector<float> Encoder::encode(const std::vector<std::string>& sentences) {

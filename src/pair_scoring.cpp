@@ -8,9 +8,22 @@
 namespace sentemb {
 
 float sentence_cosine(Encoder& encoder, const std::string& a, const std::string& b) {
-  const std::vector<float> v = encoder.encode(std::vector<std::string>{a, b});  // (2, dim)
-  const int dim = encoder.dim();
-  return cosine(v.data(), v.data() + dim, dim);
+  return static_cast<float>(pair_cosines(encoder, {a}, {b})[0]);
+}
+
+std::vector<double> pair_cosines(Encoder& encoder, const std::vector<std::string>& a,
+                                 const std::vector<std::string>& b) {
+  if (a.size() != b.size())
+    throw UsageError(fmt::format("{} sentences to compare with {}: the sizes must be equal",
+                                 a.size(), b.size()));
+  std::vector<std::string> texts = a;
+  texts.insert(texts.end(), b.begin(), b.end());
+  const std::vector<float> v = encoder.encode(texts);  // (2n, dim)
+  const std::size_t n = a.size(), dim = static_cast<std::size_t>(encoder.dim());
+  std::vector<double> cosines(n);
+  for (std::size_t i = 0; i < n; ++i)
+    cosines[i] = cosine(v.data() + i * dim, v.data() + (n + i) * dim, static_cast<int>(dim));
+  return cosines;
 }
 
 void for_each_pair_window(CorpusReader& reader, Encoder& encoder, const PairWindowFn& on_window) {

@@ -17,6 +17,8 @@ packages=(
   # tools/fuzz.sh (clang + libFuzzer and the sanitizer runtimes, OpenMP for
   # clang); tools/sanitize.sh uses g++'s ASan/UBSan, which come with g++.
   clang libclang-rt-14-dev libomp-dev
+  # The Python module (python/) and its tests (tests/python, pytest under ctest).
+  pybind11-dev python3-dev python3-numpy python3-pytest
 )
 # Extra packages for the PyTorch reference and benchmarks: `--reference`.
 if [[ "${1:-}" == "--reference" ]]; then

@@ -88,6 +88,11 @@ class Encoder {
   const ModelConfig& config() const;
   const Tokenizer& tokenizer() const;
   const EncoderOptions& options() const;
+  // Change options().batch_size (1..kMaxBatchSize, else UsageError) and
+  // options().normalize for later calls; the weights are kept (a batch larger than
+  // any before rebuilds the forward pass: bf16 and int8 convert the weights again).
+  void set_batch_size(int batch_size);
+  void set_normalize(std::optional<bool> normalize);
 
   // Embeddings of `sentences`, (N, dim) row-major, in input order. Sentences are
   // sorted by length into batches of options().batch_size so padding costs

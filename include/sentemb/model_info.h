@@ -1,5 +1,6 @@
 // A model's configuration and sizes as one JSON object: what `sentemb info --json`
-// prints and the server's GET /info answers.
+// prints, the server's GET /info answers and the Python
+// module's Model.config is.
 #pragma once
 
 #include <string>

@@ -17,6 +17,10 @@ namespace sentemb {
 
 // cos(a, b) of the two sentences' embeddings, both encoded in one call.
 float sentence_cosine(Encoder& encoder, const std::string& a, const std::string& b);
+// cos(a_i, b_i) for each i, a's and b's encoded in one call. Throws UsageError when
+// the sizes differ.
+std::vector<double> pair_cosines(Encoder& encoder, const std::vector<std::string>& a,
+                                 const std::vector<std::string>& b);
 
 // Called with a window of records and cos(a_i, b_i) of each, in input order.
 using PairWindowFn =

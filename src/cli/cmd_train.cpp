@@ -132,17 +132,8 @@ void add_train_command(CLI::App& app) {
   cmd->callback([args, cmd] {
     watch_stop_signals();  // first: before any thread starts
     auto& o = args->o;
-    o.sources.clear();
-    for (const auto& p : args->pairs) o.sources.push_back({p, CorpusFormat::kPairs, 0});
-    for (const auto& p : args->triplets) o.sources.push_back({p, CorpusFormat::kTriplets, 0});
-    for (const auto& p : args->labeled) o.sources.push_back({p, CorpusFormat::kLabeled, 0});
-    for (const auto& p : args->text) o.sources.push_back({p, CorpusFormat::kText, 0});
-    if (!args->weights.empty()) {
-      if (args->weights.size() != o.sources.size())
-        throw UsageError(fmt::format("--weights has {} values for {} files", args->weights.size(),
-                                     o.sources.size()));
-      for (std::size_t i = 0; i < o.sources.size(); ++i) o.sources[i].weight = args->weights[i];
-    }
+    o.sources =
+        train_sources(args->pairs, args->triplets, args->labeled, args->text, args->weights);
     o.on_bad_line = args->skip_bad_lines ? OnBadLine::kSkip : OnBadLine::kFail;
     if (!o.init.empty())
       if (const auto flag = args->size.first_given(*cmd))

@@ -192,6 +192,25 @@ void check_resume_fingerprint(const std::string& stored_text, const nlohmann::js
 
 namespace sentemb {
 
+std::vector<TrainSource> train_sources(const std::vector<std::string>& pairs,
+                                       const std::vector<std::string>& triplets,
+                                       const std::vector<std::string>& labeled,
+                                       const std::vector<std::string>& text,
+                                       const std::vector<double>& weights) {
+  std::vector<TrainSource> sources;
+  for (const auto& p : pairs) sources.push_back({p, CorpusFormat::kPairs, 0});
+  for (const auto& p : triplets) sources.push_back({p, CorpusFormat::kTriplets, 0});
+  for (const auto& p : labeled) sources.push_back({p, CorpusFormat::kLabeled, 0});
+  for (const auto& p : text) sources.push_back({p, CorpusFormat::kText, 0});
+  if (!weights.empty()) {
+    if (weights.size() != sources.size())
+      throw UsageError(
+          fmt::format("--weights has {} values for {} files", weights.size(), sources.size()));
+    for (std::size_t i = 0; i < sources.size(); ++i) sources[i].weight = weights[i];
+  }
+  return sources;
+}
+
 const std::vector<std::string>& options_free_on_resume() {
   static const std::vector<std::string> free{"--max-minutes",      "--eval-sts",    "--eval-every",
                                              "--checkpoint-every", "--pause-after", "--log",

@@ -159,3 +159,19 @@ TEST_CASE("a training run's thread count holds for that call only", "[train]") {
   CHECK(observed == 1);               // inside the run: its own count
   CHECK(omp_get_max_threads() == 3);  // after it: the caller's again
 }
+
+TEST_CASE("train_sources lists pairs, triplets, labeled, text files in order, with weights",
+          "[train]") {
+  using sentemb::CorpusFormat;
+  const auto s = sentemb::train_sources({"p1", "p2"}, {"t"}, {"l"}, {"x"}, {});
+  REQUIRE(s.size() == 5);
+  CHECK((s[0].path == "p1" && s[0].format == CorpusFormat::kPairs && s[0].weight == 0));
+  CHECK((s[1].path == "p2" && s[1].format == CorpusFormat::kPairs));
+  CHECK((s[2].path == "t" && s[2].format == CorpusFormat::kTriplets));
+  CHECK((s[3].path == "l" && s[3].format == CorpusFormat::kLabeled));
+  CHECK((s[4].path == "x" && s[4].format == CorpusFormat::kText));
+  const auto w = sentemb::train_sources({"p"}, {"t"}, {}, {}, {2, 3});
+  CHECK((w[0].weight == 2 && w[1].weight == 3));
+  CHECK_THROWS_WITH(sentemb::train_sources({"p"}, {"t"}, {}, {}, {1}),
+                    Catch::Contains("--weights has 1 values for 2 files"));
+}

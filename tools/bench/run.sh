@@ -43,7 +43,7 @@ SECONDS_ENC=${SECONDS_ENC:-1.5} SECONDS_TRAIN=${SECONDS_TRAIN:-1} TEXT_LINES=${T
 if [ "$QUICK" = 1 ]; then SECONDS_ENC=0.2 SECONDS_TRAIN=0.2 TEXT_LINES=500 ROUNDS=1 ROUNDS_TEXT=1; fi
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  $NICE cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSENTEMB_BENCH=ON -DSENTEMB_TESTS=OFF >/dev/null
+  $NICE cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSENTEMB_BENCH=ON -DSENTEMB_TESTS=OFF -DSENTEMB_PYTHON=OFF >/dev/null
   $NICE cmake --build "$BUILD" -j"$JOBS" --target sentemb sentemb_bench >/dev/null
 fi
 SENTEMB=$BUILD/sentemb

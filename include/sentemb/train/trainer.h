@@ -128,6 +128,15 @@ TrainResult run_training(const TrainOptions& options, const TrainCallbacks& call
 TrainResult run_training(const TrainOptions& options,
                          const std::function<void(const TrainProgress&)>& on_progress);
 
+// The sources of `sentemb train --pairs ... --triplets ... --labeled ... --text ...`, in
+// that order, with `weights` in the same order (empty: each in proportion to its file's
+// size). Throws UsageError when weights is neither empty nor one per file.
+std::vector<TrainSource> train_sources(const std::vector<std::string>& pairs,
+                                       const std::vector<std::string>& triplets,
+                                       const std::vector<std::string>& labeled,
+                                       const std::vector<std::string>& text,
+                                       const std::vector<double>& weights);
+
 // The options `--resume` lets differ from the checkpointed run (every other option must
 // equal the checkpoint's: run_training refuses a difference, naming the option).
 const std::vector<std::string>& options_free_on_resume();
