@@ -7,6 +7,8 @@ packages=(
   cmake g++ make pkg-config
   libsentencepiece-dev libeigen3-dev libdnnl-dev libfmt-dev catch2
   libcli11-dev nlohmann-json3-dev
+  # Data-parallel training and sharded encoding under mpirun / srun (src/dist/).
+  libopenmpi-dev openmpi-bin
   # Debian's oneDNN is built with its OpenCL GPU runtime, so its CMake config
   # (find_package(dnnl)) requires the OpenCL headers; apt installs them only as a
   # recommendation of libdnnl-dev, which --no-install-recommends skips.
