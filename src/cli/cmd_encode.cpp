@@ -85,7 +85,7 @@ void encode_shared(const EncodeArgs& args, Encoder& encoder, VectorFormat format
                    const dist::Communicator& comm) {
   if (args.input == "-" || args.output == "-")
     throw UsageError("with several processes, --input and --output must be files");
-  const TextFilePart part = split_text_file(args.input, comm.size())[comm.rank()];
+  const TextFilePart part = split_at_windows(args.input, comm.size(), kEncodeWindow)[comm.rank()];
   ReaderOptions options = reader_options(encoder, format);
   options.begin = part.begin;
   options.end = part.end;

@@ -54,7 +54,9 @@ resume_other_r)  # a checkpoint does not depend on R
 encode)
   "$bin" init --tokenizer "$data/tokenizer/tiny.model" --layers 1 --dim 32 --heads 2 \
     --ffn-dim 64 --max-len 16 --out "$work/model.semb"
-  { cut -f2 "$data/train/pairs.tsv"; echo; printf 'a last line without a newline'; } >"$work/in.txt"
+  # 25,000 lines: ranges start at multiples of the 10,000-line encode window
+  for _ in $(seq 125); do cut -f2 "$data/train/pairs.tsv"; done >"$work/in.txt"
+  { echo; printf 'a last line without a newline'; } >>"$work/in.txt"
   for format in npy fvecs tsv jsonl; do
     "$bin" encode --model "$work/model.semb" --input "$work/in.txt" --threads 1 \
       --output "$work/one.$format" 2>/dev/null
