@@ -224,6 +224,7 @@ struct CorpusReader::State {
 
   // Reads the next line into `line` without its "\n" or "\r\n"; false at end.
   bool read_line(std::string_view& line) {
+    if (options.end > 0 && static_cast<std::uint64_t>(::ftello(file)) >= options.end) return false;
     if (bounded()) return read_line_bounded(line);
     errno = 0;
     ssize_t n = ::getline(&buffer, &capacity, file);
@@ -357,7 +358,41 @@ CorpusReader::CorpusReader(const std::string& path, CorpusFormat format, ReaderO
     }
     s.owns_file = true;
     std::setvbuf(s.file, nullptr, _IOFBF, 1 << 16);
+    if (options.begin > 0 && ::fseeko(s.file, static_cast<off_t>(options.begin), SEEK_SET) != 0)
+      throw IoError(fmt::format("cannot seek in {}: {}", path, std::strerror(errno)));
+    s.line_number = options.first_line;
   }
+}
+
+std::vector<TextFilePart> split_text_file(const std::string& path, int parts) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) throw IoError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  std::fseek(file, 0, SEEK_END);
+  const std::uint64_t size = static_cast<std::uint64_t>(::ftello(file));
+  std::rewind(file);
+  std::vector<TextFilePart> split(static_cast<std::size_t>(parts));
+  std::uint64_t offset = 0;  // of the next byte read
+  std::size_t lines = 0;     // line starts before offset
+  bool line_start = true;
+  for (int k = 1; k < parts; ++k) {
+    const std::uint64_t target = size * k / parts;
+    while (offset < size && (offset < target || !line_start)) {  // to the next line start
+      const int c = getc_unlocked(file);
+      if (c == EOF) break;
+      ++offset;
+      line_start = c == '\n';
+      if (line_start) ++lines;
+    }
+    split[k - 1].end = offset;
+    split[k] = {offset, 0, lines};
+  }
+  split.back().end = size;
+  std::fclose(file);
+  // An empty part (more parts than lines) starts at the end: an `end` of 0 would mean
+  // "to the end of the file".
+  for (auto& part : split)
+    if (part.begin == part.end) part.begin = part.end = size;
+  return split;
 }
 
 CorpusReader::~CorpusReader() = default;

@@ -9,6 +9,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   # sentemb serve (HTTP server) and its end-to-end test (Python standard library, curl).
   libcpp-httplib-dev curl python3
+  # Data-parallel training and sharded encoding under mpirun / srun (src/dist/).
+  libopenmpi-dev openmpi-bin
   # Debian's oneDNN is built with its OpenCL GPU runtime, so its CMake config
   # (find_package(dnnl)) requires the OpenCL headers; apt installs them only as a
   # recommendation of libdnnl-dev, which --no-install-recommends skips.

@@ -24,4 +24,9 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=86"
 export LSAN_OPTIONS="exitcode=86"
 
 cd "$build"
-ctest --output-on-failure -j"$jobs" "$@"
+# -LE mpi: the tests under mpirun (tests/CMakeLists.txt, issue 19) stay out: Open MPI
+# keeps allocations to the end of the process and starts threads of its own, which
+# LeakSanitizer reports as leaks inside libmpi and its plug-ins, not in sentemb. The
+# code they run (the data-parallel step, sharded encoding) is the same code the
+# single-process tests run here.
+ctest --output-on-failure -j"$jobs" -LE mpi "$@"

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,7 +46,21 @@ struct ReaderOptions {
   // a huge line costs memory up to this size, not its own. `encode` sets it above
   // what the tokenizer reads (Tokenizer::max_input_bytes).
   std::size_t max_text_bytes = 0;
+  // A part of a file (encoding shared by processes, split_text_file): the lines from
+  // byte `begin` (a line start) to the first line start at or past `end` (0: the end
+  // of the file). first_line: the lines before `begin`, so that messages name the
+  // file's own line numbers. Not for stdin.
+  std::uint64_t begin = 0, end = 0;
+  std::size_t first_line = 0;
 };
+
+// Where part k of `parts` of a text file starts: a line start (the first at or past
+// byte size * k / parts) and the lines before it. One pass over the file.
+struct TextFilePart {
+  std::uint64_t begin = 0, end = 0;  // bytes [begin, end)
+  std::size_t first_line = 0;
+};
+std::vector<TextFilePart> split_text_file(const std::string& path, int parts);
 
 // One record. text: a. pairs: a, b. triplets: a, b, c. labeled: score = label
 // (0 or 1), a, b. sts: score, a, b. groups: group = first column, a = sentence.

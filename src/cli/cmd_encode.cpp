@@ -8,7 +8,9 @@
 
 #include "cli/cli_options.h"
 #include "cli/commands.h"
+#include "cli/encode_parts.h"
 #include "cli/progress.h"
+#include "dist/communicator.h"
 #include "sentemb/corpus.h"
 #include "sentemb/encode_stream.h"
 #include "sentemb/encoder.h"
@@ -34,33 +36,86 @@ VectorFormat output_format(const EncodeArgs& args) {
       args.output, vector_format_names()));
 }
 
-void run_encode(const EncodeArgs& args) {
-  const VectorFormat format = output_format(args);
-  Encoder encoder = args.encoder.load();
-  const int dim = encoder.dim();
-
-  // Reader first: a missing input fails before an output file is created. A line
-  // keeps only a little more than the tokenizer reads of it, so a huge line costs
-  // no more memory than a long sentence; jsonl writes each line's text, so keeps it.
-  ReaderOptions reader_options;
+// Reads first: a missing input fails before an output file is created. A line keeps
+// only a little more than the tokenizer reads of it, so a huge line costs no more
+// memory than a long sentence; jsonl writes each line's text, so keeps it.
+ReaderOptions reader_options(const Encoder& encoder, VectorFormat format) {
+  ReaderOptions options;
   if (format != VectorFormat::kJsonl)
-    reader_options.max_text_bytes = Tokenizer::max_input_bytes(encoder.config().max_len) + 4;
-  CorpusReader reader(args.input, CorpusFormat::kText, reader_options);
-  std::unique_ptr<VectorWriter> writer = VectorWriter::open(args.output, format, dim);
+    options.max_text_bytes = Tokenizer::max_input_bytes(encoder.config().max_len) + 4;
+  return options;
+}
 
-  Progress progress("encode", 0, "lines");
-  if (progress.enabled()) progress.set_total(count_lines(args.input).value_or(0));
-
+// Encodes every line of reader into writer.
+void encode_into(Encoder& encoder, CorpusReader& reader, VectorWriter& writer, Progress& progress) {
   const std::vector<std::string> no_texts;
+  const bool jsonl = writer.format() == VectorFormat::kJsonl;
   encode_stream(encoder, reader, [&](const auto& texts, const float* vectors) {
-    writer->write(vectors, texts.size(), format == VectorFormat::kJsonl ? texts : no_texts);
+    writer.write(vectors, texts.size(), jsonl ? texts : no_texts);
     progress.advance(texts.size());
   });
-  writer->close();
+  writer.close();
   progress.finish();
-  fmt::print(stderr, "encoded {} lines of {} into {} ({}, {} x {})\n", writer->rows_written(),
-             args.input == "-" ? "<stdin>" : args.input, writer->path(), to_string(format),
-             writer->rows_written(), dim);
+}
+
+void report(const EncodeArgs& args, std::size_t rows, const std::string& path, VectorFormat format,
+            int dim) {
+  fmt::print(stderr, "encoded {} lines of {} into {} ({}, {} x {})\n", rows,
+             args.input == "-" ? "<stdin>" : args.input, path, to_string(format), rows, dim);
+}
+
+// One process: the whole input.
+void encode_alone(const EncodeArgs& args, Encoder& encoder, VectorFormat format) {
+  CorpusReader reader(args.input, CorpusFormat::kText, reader_options(encoder, format));
+  std::unique_ptr<VectorWriter> writer = VectorWriter::open(args.output, format, encoder.dim());
+  Progress progress("encode", 0, "lines");
+  if (progress.enabled()) progress.set_total(count_lines(args.input).value_or(0));
+  encode_into(encoder, reader, *writer, progress);
+  report(args, writer->rows_written(), writer->path(), format, encoder.dim());
+}
+
+std::string part_path(const std::string& output, int rank) {
+  return fmt::format("{}.part{}", output, rank);
+}
+
+// Several processes (under mpirun or srun): each encodes a contiguous range of lines
+// into a part file in the output's format; rank 0 joins the parts in order into the
+// file one process writes (encode_parts.cpp).
+void encode_shared(const EncodeArgs& args, Encoder& encoder, VectorFormat format,
+                   const dist::Communicator& comm) {
+  if (args.input == "-" || args.output == "-")
+    throw UsageError("with several processes, --input and --output must be files");
+  const TextFilePart part = split_at_windows(args.input, comm.size(), kEncodeWindow)[comm.rank()];
+  ReaderOptions options = reader_options(encoder, format);
+  options.begin = part.begin;
+  options.end = part.end;
+  options.first_line = part.first_line;
+  CorpusReader reader(args.input, CorpusFormat::kText, options);
+  auto writer = VectorWriter::open(part_path(args.output, comm.rank()), format, encoder.dim());
+  Progress progress("encode", 0, "lines", comm.rank() == 0 && Progress::stderr_is_terminal());
+  encode_into(encoder, reader, *writer, progress);
+  std::int64_t rows = static_cast<std::int64_t>(writer->rows_written());
+  comm.allreduce_sum(&rows, 1);  // also: every part is written
+  if (comm.rank() == 0) {
+    std::vector<std::string> parts;
+    for (int r = 0; r < comm.size(); ++r) parts.push_back(part_path(args.output, r));
+    join_vector_parts(parts, args.output, format, encoder.dim());
+    report(args, static_cast<std::size_t>(rows), args.output, format, encoder.dim());
+  }
+  comm.barrier();
+}
+
+void run_encode(EncodeArgs args) {
+  const VectorFormat format = output_format(args);
+  const dist::Communicator& comm = dist::world();
+  // Under mpirun the ranks of a node share its cores.
+  if (args.encoder.threads == 0 && comm.size() > 1)
+    args.encoder.threads = dist::default_threads(comm);
+  Encoder encoder = args.encoder.load();
+  if (comm.size() == 1)
+    encode_alone(args, encoder, format);
+  else
+    encode_shared(args, encoder, format, comm);
 }
 
 }  // namespace

@@ -7,11 +7,30 @@
 #include "cli/commands.h"
 #include "cli/model_size_options.h"
 #include "cli/progress.h"
+#include "dist/communicator.h"
 #include "sentemb/errors.h"
 #include "sentemb/train/trainer.h"
 #include "train/losses.h"
 
 namespace sentemb::cli {
+
+namespace {
+
+// The end of a run, on stderr.
+void print_result(const TrainResult& r, const TrainOptions& o) {
+  fmt::print(stderr, "{} after {} steps ({}); final loss {:.4f}",
+             r.interrupted ? "stopped" : "done", r.steps, r.stop_reason, r.final_loss);
+  if (r.best_spearman) fmt::print(stderr, "; best STS spearman {:.2f}", 100 * *r.best_spearman);
+  fmt::print(stderr, "\n");
+  if (std::filesystem::exists(o.out)) fmt::print(stderr, "model: {}\n", o.out);
+  const std::string where = o.checkpoint_dir.empty() ? "(no --checkpoint-dir)" : o.checkpoint_dir;
+  if (r.stop_reason == "paused")
+    fmt::print(stderr, "paused: checkpoint written to {}; continue with --resume\n", where);
+  if (r.interrupted)
+    fmt::print(stderr, "interrupted: checkpoint written to {}; continue with --resume\n", where);
+}
+
+}  // namespace
 
 void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
@@ -157,19 +176,8 @@ void add_train_command(CLI::App& app) {
     };
     const TrainResult r = run_training(o, callbacks);
     bar.finish();
-    fmt::print(stderr, "{} after {} steps ({}); final loss {:.4f}",
-               r.interrupted ? "stopped" : "done", r.steps, r.stop_reason, r.final_loss);
-    if (r.best_spearman) fmt::print(stderr, "; best STS spearman {:.2f}", 100 * *r.best_spearman);
-    fmt::print(stderr, "\n");
-    if (std::filesystem::exists(o.out)) fmt::print(stderr, "model: {}\n", o.out);
-    if (r.stop_reason == "paused")
-      fmt::print(stderr, "paused: checkpoint written to {}; continue with --resume\n",
-                 o.checkpoint_dir.empty() ? "(no --checkpoint-dir)" : o.checkpoint_dir);
-    if (r.interrupted) {
-      fmt::print(stderr, "interrupted: checkpoint written to {}; continue with --resume\n",
-                 o.checkpoint_dir.empty() ? "(no --checkpoint-dir)" : o.checkpoint_dir);
-      throw ExitStatus{130};
-    }
+    if (dist::world().rank() == 0) print_result(r, o);  // one report per job
+    if (r.interrupted) throw ExitStatus{130};
   });
 }
 

@@ -6,9 +6,41 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "dist/communicator.h"
 #include "malloc_settings.h"
 #include "sentemb/errors.h"
 #include "sentemb/version.h"
+
+namespace {
+
+// An error on one process of an MPI job ends them all (the others would wait for it).
+int failed(int code) {
+  sentemb::dist::abort_job_if_distributed(code);
+  return code;
+}
+
+// Parses and runs the command; the exit status.
+int run(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const sentemb::cli::ExitStatus& status) {
+    return status.code;
+  } catch (const sentemb::UsageError& e) {
+    fmt::print(stderr, "sentemb: usage error: {}\n", e.what());
+    return failed(2);
+  } catch (const sentemb::Error& e) {
+    fmt::print(stderr, "sentemb: error: {}\n", e.what());
+    return failed(1);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sentemb: internal error: {}\n", e.what());
+    return failed(1);
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   sentemb::apply_malloc_settings();
@@ -33,21 +65,5 @@ int main(int argc, char** argv) {
   add_mine_command(app);
   add_serve_command(app);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const ExitStatus& status) {
-    return status.code;
-  } catch (const sentemb::UsageError& e) {
-    fmt::print(stderr, "sentemb: usage error: {}\n", e.what());
-    return 2;
-  } catch (const sentemb::Error& e) {
-    fmt::print(stderr, "sentemb: error: {}\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "sentemb: internal error: {}\n", e.what());
-    return 1;
-  }
-  return 0;
+  return run(app, argc, argv);
 }

@@ -7,11 +7,21 @@
 //      back-propagate the chunk's cached embedding gradients into the parameters.
 // Memory is that of one chunk's activations; the cost is one more forward. The loss
 // sees every in-batch negative, so the gradient equals the plain one up to rounding.
+//
+// Data-parallel (several processes, dist::Communicator): every process holds the same
+// global batch and embeds only its own examples' rows (a contiguous share of the B
+// examples: their anchors, positives and negatives), with those rows' global dropout
+// keys. The embeddings are all-gathered into the global layout, every process computes
+// the loss of the whole global batch, and back-propagates the embedding gradients of
+// its own rows: the sum of the processes' parameter gradients (all-reduced by the
+// caller) is the single-process gradient. With GradCache, the cached embeddings are
+// what is gathered.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "dist/communicator.h"
 #include "train/losses.h"
 #include "train/training_encoder.h"
 
@@ -30,7 +40,10 @@ struct LossBatch {
 
 class BatchGradients {
  public:
-  // Adds dLoss/dparameters into grads and returns the loss (not checked for finiteness).
+  explicit BatchGradients(const dist::Communicator& comm = dist::world()) : comm_(comm) {}
+
+  // Adds dLoss/dparameters of this process's rows into grads and returns the loss of the
+  // global batch (not checked for finiteness).
   // chunk_rows: rows per chunk of the cached computation; 0 or >= the batch's rows: plain.
   float compute(TrainingEncoder& encoder, const float* parameters, const LossBatch& batch,
                 std::uint64_t dropout_seed, Loss& loss, float* grads, int chunk_rows = 0);
@@ -39,9 +52,19 @@ class BatchGradients {
 
  private:
   float loss_forward_backward(const LossBatch& batch, int C, Loss& loss);
+  // This process's rows of the global layout: their sequences and keys, in order.
+  void select_own_rows(const LossBatch& batch);
+  // Own embeddings (own_emb_) → every process's, in the global layout (emb_).
+  void gather_embeddings(const LossBatch& batch, int C);
+  // The global dLoss/dembeddings (demb_) → those of own rows (own_demb_).
+  void own_gradients(const LossBatch& batch, int C);
+  int first_example(int rank, int B) const;
 
-  std::vector<float> emb_, demb_;  // (rows, C) embeddings and dLoss/dembeddings
-  std::vector<const std::vector<int>*> chunk_;
+  const dist::Communicator& comm_;
+  std::vector<float> emb_, demb_;                     // (rows, C) embeddings and dLoss/dembeddings
+  std::vector<float> own_emb_, own_demb_, gathered_;  // (own rows, C), (rows, C)
+  std::vector<const std::vector<int>*> own_rows_, chunk_;
+  std::vector<std::uint64_t> own_keys_;
 };
 
 }  // namespace sentemb::train

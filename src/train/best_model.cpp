@@ -16,7 +16,7 @@ std::optional<double> BestModelKeeper::evaluate(TrainRun& run, TrainLog& log, do
   const bool improved = !run.best_spearman || scores.spearman > *run.best_spearman;
   if (improved) {
     run.best_spearman = scores.spearman;
-    save_model(run.output_model(), run.options.out);
+    if (run.writes()) save_model(run.output_model(), run.options.out);
   }
   log.evaluation(run.step, scores, improved, seconds);
   return scores.spearman;
@@ -29,7 +29,7 @@ bool BestModelKeeper::due(const TrainRun& run) const {
 std::optional<double> BestModelKeeper::finish(TrainRun& run, TrainLog& log, double seconds,
                                               bool paused) {
   if (!evaluator_) {
-    save_model(run.output_model(), run.options.out);  // the last weights are the model
+    if (run.writes()) save_model(run.output_model(), run.options.out);  // the last weights
     return std::nullopt;
   }
   return paused ? std::nullopt : evaluate(run, log, seconds);

@@ -30,7 +30,9 @@ class TrainingClock {
 class StopRules {
  public:
   explicit StopRules(const TrainRun& run) : first_step_(run.step) {}
-  std::optional<std::string> before_step(const TrainRun& run, double training_seconds) const;
+  // interrupted: a stop was requested (in a data-parallel run: by any process).
+  std::optional<std::string> before_step(const TrainRun& run, double training_seconds,
+                                         bool interrupted) const;
 
  private:
   std::int64_t first_step_;  // of this session

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dist/communicator.h"
 #include "sentemb/model.h"
 #include "sentemb/tokenizer.h"
 #include "sentemb/train/trainer.h"
@@ -22,6 +23,11 @@ namespace sentemb::train {
 
 struct TrainRun {
   TrainOptions options;
+  // The processes of a data-parallel run (one alone without an MPI launcher). Each
+  // process embeds its share of every global batch; rank 0 alone evaluates, logs and
+  // writes the model and checkpoints (writes()).
+  const dist::Communicator* comm = &dist::world();
+  bool writes() const { return comm->rank() == 0; }
   int threads = 1;              // OpenMP threads of this run
   std::string checkpoint_path;  // empty: no checkpoints
   std::optional<Checkpoint> resumed;

@@ -38,7 +38,7 @@ Checkpoint load_for_resume(const TrainOptions& o, const std::string& path) {
 }
 
 // A new model: the tokenizer given, or one trained on the training text.
-Model new_model(const TrainOptions& o, int threads) {
+Model new_model(const TrainOptions& o, int threads, const dist::Communicator& comm) {
   std::string tokenizer_bytes;
   if (!o.tokenizer.empty()) {
     tokenizer_bytes = Tokenizer::from_file(o.tokenizer).serialized();
@@ -47,7 +47,9 @@ Model new_model(const TrainOptions& o, int threads) {
     to.vocab_size = o.vocab_size.value_or(kDefaultTrainVocabSize);
     to.lowercase = o.lowercase;
     to.threads = threads;
-    tokenizer_bytes = train_tokenizer(read_training_text(o), to);
+    // Trained once, by rank 0, so that every process of a run has the same tokenizer.
+    if (comm.rank() == 0) tokenizer_bytes = train_tokenizer(read_training_text(o), to);
+    dist::broadcast(comm, tokenizer_bytes, 0);
   }
   ModelConfig config = o.model;
   config.vocab_size = Tokenizer::from_bytes(tokenizer_bytes).vocab_size();
@@ -120,7 +122,7 @@ TrainRun start_run(const TrainOptions& o, int threads) {
   else if (!o.init.empty())
     run.model = load_model(o.init);  // fine-tuning: weights, tokenizer and configuration
   else
-    run.model = new_model(o, threads);
+    run.model = new_model(o, threads, *run.comm);
   if (!o.matryoshka_dims.empty() && !run.resumed) {
     run.model.config.matryoshka_dims = o.matryoshka_dims;  // what --dim may truncate to
     try {

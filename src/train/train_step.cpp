@@ -36,6 +36,7 @@ TrainStep::TrainStep(const TrainRun& run)
       labeled_loss_(build_loss(run.options, "contrastive")),
       encoder_(run.model.config, {run.options.dropout, run.options.dropout, run.options.dropout},
                run.options.bf16),
+      batch_gradients_(*run.comm),
       grads_(run.model.parameters.size()) {
   if (!run.options.augment.empty()) augment_ = augment_options_from_string(run.options.augment);
   for (const auto& d : run.data)
@@ -128,6 +129,7 @@ StepStats TrainStep::run(TrainRun& run, double training_seconds) {
       run.data[batch.source].source.format == CorpusFormat::kLabeled ? *labeled_loss_ : *pair_loss_;
   StepStats stats;
   stats.loss = compute_gradients(run, batch, loss);
+  run.comm->allreduce_sum(grads_.data(), grads_.size());  // every process's rows
   stats.terms = loss.terms();
   stats.grad_norm = grad_norm(grads_.data(), grads_.size());
   if (!std::isfinite(stats.grad_norm))

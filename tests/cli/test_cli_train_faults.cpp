@@ -15,12 +15,13 @@ namespace {
 constexpr int kTimedOut = 99;
 
 // Shell functions for the scripts below; $pid is the training run.
-//   alive: $pid runs (not exited, nor a zombie waiting for `wait`).
+//   alive: $pid runs: its state is R, S, D or T, not a zombie (Z) nor dead and
+//     being reaped (X: a state that once made a stopped run look alive again).
 //   wait_until SECONDS WHAT COMMAND...: runs COMMAND every 0.05 s until it
 //     succeeds; if $pid is gone first or SECONDS pass, kills $pid and exits
 //     kTimedOut naming WHAT.
 const std::string kPrelude =
-    "alive() { [ -e /proc/$pid ] && ! grep -qs \"^State:.*Z\" /proc/$pid/status; }; "
+    "alive() { [ -e /proc/$pid ] && grep -qs \"^State:.*[RSDT]\" /proc/$pid/status; }; "
     "wait_until() { local end=$((SECONDS + $1)) what=$2; shift 2; "
     "while ! \"$@\"; do if ! alive || [ $SECONDS -ge $end ]; then \"$@\" && return 0; "
     "echo \"gave up waiting for $what\"; kill -9 $pid 2>/dev/null; exit " +
