@@ -59,6 +59,16 @@ std::vector<float> parse_tsv_row(const std::string& text) {
 
 }  // namespace
 
+// The bound of the issue: 200 MB (the unbounded reader needed 6.45 GB). Under
+// AddressSanitizer (tools/sanitize.sh) the child's freed blocks wait in ASan's
+// quarantine (256 MB by default) and its shadow memory adds 1/8 of what is touched:
+// 212 MB were measured there, so that build is held to 200 + 256 MB.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kMaxRssKb = (200 + 256) * 1024;
+#else
+constexpr long kMaxRssKb = 200 * 1024;
+#endif
+
 TEST_CASE("encode: a 50 MB line stays under 200 MB and gives its start's vector", "[cli][bounds]") {
   st::TempDir tmp;
   const std::string model = tmp.file("m.semb");
@@ -103,7 +113,7 @@ TEST_CASE("encode: a 50 MB line stays under 200 MB and gives its start's vector"
   INFO(st::read_file(tmp.file("long.err")));
   REQUIRE(long_run.exit_code == 0);
   WARN("peak RSS of `sentemb encode` on a 50 MB line: " << long_run.max_rss_kb / 1024 << " MB");
-  CHECK(long_run.max_rss_kb < 200 * 1024);
+  CHECK(long_run.max_rss_kb < kMaxRssKb);
 
   const Child start_run = run_measured({"encode", "--model", model, "--input", start_path,
                                         "--output", tmp.file("start.tsv"), "--threads", "1"},
