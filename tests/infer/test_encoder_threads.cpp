@@ -67,7 +67,8 @@ void check_close(const std::vector<float>& got, const std::vector<float>& expect
 
 }  // namespace
 
-TEST_CASE("each encoder's calls run with its own OpenMP thread count", "[encoder][threads]") {
+TEST_CASE("each encoder's calls run with its own OpenMP thread count",
+          "[encoder][threads][openmp]") {
   // ctest runs every test with OMP_NUM_THREADS=1; the caller here chooses 3, as a
   // program on a 3-core machine would have by default.
   const int before = omp_get_max_threads();
