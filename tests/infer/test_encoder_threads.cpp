@@ -109,7 +109,7 @@ TEST_CASE("each encoder's calls run with its own OpenMP thread count",
 }
 
 TEST_CASE("encoders on different threads, each created on its own, run concurrently",
-          "[encoder][threads]") {
+          "[encoder][threads][openmp]") {
   // The supported way to serve from worker threads (encoder.h): one Encoder per
   // thread, created, used and destroyed there. Results match a single thread's.
   const std::vector<std::string> texts = {"the first sentence", "a second, longer sentence here",
@@ -139,7 +139,7 @@ TEST_CASE("encoders on different threads, each created on its own, run concurren
 
 TEST_CASE(
     "an encoder created on one thread may be called on others in turn and destroyed on a third",
-    "[encoder][threads]") {
+    "[encoder][threads][openmp]") {
   // Its cached primitives take a user-managed scratchpad (nn/dnnl_context.h), so they
   // hold nothing of the thread that created them. Batches of 300 long-ish sentences:
   // the products take the packed-weight path (>= 256 rows) as well as the small ones,
