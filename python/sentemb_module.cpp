@@ -4,6 +4,7 @@
 // UsageError → ValueError, IoError → OSError, every other sentemb::Error →
 // sentemb.Error (a RuntimeError) or its subclasses ModelFileError, InputError and
 // NumericError.
+#include <fmt/format.h>
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -34,7 +35,7 @@ class PyModel {
   PyModel(const std::string& path, const std::string& precision, int threads, int batch_size)
       : encoder_(load(path, precision, threads, batch_size)) {}
 
-  int dim() const { return encoder_.dim(); }
+  int dim() const { return encoder_.config().dim; }
   int max_len() const { return encoder_.config().max_len; }
   py::object config() const {
     return py::module_::import("json").attr("loads")(
@@ -56,8 +57,9 @@ class PyModel {
     const std::vector<std::string> texts =
         single ? std::vector<std::string>{sentences.cast<std::string>()}
                : sentences.cast<std::vector<std::string>>();
-    const int width = encoder_.dim(), k = dim.value_or(width);
-    truncate_rows(nullptr, 0, width, k, false, nullptr);  // checks 1 <= k <= width
+    const int width = encoder_.config().dim, k = dim.value_or(width);
+    if (k < 1 || k > width)
+      throw UsageError(fmt::format("dim {} must be in 1..{}, the model's width", k, width));
     const auto n = static_cast<py::ssize_t>(texts.size());
     py::array_t<float> result({n, static_cast<py::ssize_t>(k)});
     float* out = result.mutable_data();
@@ -66,13 +68,8 @@ class PyModel {
       std::lock_guard<std::mutex> lock(mutex_);
       encoder_.set_batch_size(batch_size);
       encoder_.set_normalize(normalize);
-      if (k == width) {
-        encoder_.encode(texts, out);
-      } else {
-        const std::vector<float> full = encoder_.encode(texts);
-        truncate_rows(full.data(), texts.size(), width, k,
-                      normalize.value_or(encoder_.config().normalize), out);
-      }
+      encoder_.set_dim(k);
+      encoder_.encode(texts, out);  // (N, k): Matryoshka prefixes come from the encoder
     }
     if (single) return result[py::int_(0)];
     return std::move(result);

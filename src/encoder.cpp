@@ -78,15 +78,18 @@ struct Encoder::Impl {
         options(o),
         omp_threads(resolve_thread_count(o.threads)) {
     check_batch_size(options.batch_size);
-    if (options.dim < 0 || options.dim > model.config.dim)
-      throw UsageError(fmt::format("--dim {} must be in 1..{} (the model's width)", options.dim,
-                                   model.config.dim));
+    check_dim(options.dim);
     if (tokenizer.vocab_size() != model.config.vocab_size)
       throw ModelFileError(fmt::format("tokenizer has {} pieces but the model config says {}",
                                        tokenizer.vocab_size(), model.config.vocab_size));
     build_forward();
   }
 
+  void check_dim(int dim) const {
+    if (dim < 0 || dim > model.config.dim)
+      throw UsageError(
+          fmt::format("--dim {} must be in 1..{} (the model's width)", dim, model.config.dim));
+  }
   static void check_batch_size(int batch_size) {
     if (batch_size < 1 || batch_size > kMaxBatchSize)
       throw UsageError(
@@ -186,6 +189,11 @@ void Encoder::set_batch_size(int batch_size) {
 
 void Encoder::set_normalize(std::optional<bool> normalize) {
   impl_->options.normalize = normalize;
+}
+
+void Encoder::set_dim(int dim) {
+  impl_->check_dim(dim);
+  impl_->options.dim = dim;
 }
 
 std::vector<float> Encoder::encode(const std::vector<std::string>& sentences) {

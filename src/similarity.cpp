@@ -5,7 +5,6 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -40,16 +39,6 @@ void l2_normalize_rows(float* rows, std::size_t n, int dim) {
     const float inv = static_cast<float>(1.0 / std::sqrt(sq));
     for (int i = 0; i < dim; ++i) row[i] *= inv;
   }
-}
-
-void truncate_rows(const float* rows, std::size_t n, int dim, int k, bool normalize, float* out) {
-  if (k < 1 || k > dim)
-    throw UsageError(fmt::format("dim {} must be in 1..{}, the model's width", k, dim));
-  // Row r moves from r·dim to r·k <= r·dim: forward order never overwrites a row
-  // before it is read, and memmove handles the overlap within one.
-  for (std::size_t r = 0; r < n; ++r)
-    std::memmove(out + r * k, rows + r * static_cast<std::size_t>(dim), sizeof(float) * k);
-  if (normalize) l2_normalize_rows(out, n, k);
 }
 
 void dot_scores(const float* queries, std::size_t nq, const float* candidates, std::size_t nc,

@@ -93,6 +93,8 @@ class Encoder {
   // any before rebuilds the forward pass: bf16 and int8 convert the weights again).
   void set_batch_size(int batch_size);
   void set_normalize(std::optional<bool> normalize);
+  // Change options().dim (0: the model's width; above it: UsageError) for later calls.
+  void set_dim(int dim);
 
   // Embeddings of `sentences`, (N, dim) row-major, in input order. Sentences are
   // sorted by length into batches of options().batch_size so padding costs

@@ -14,11 +14,6 @@ float dot(const float* a, const float* b, int dim);
 float cosine(const float* a, const float* b, int dim);
 // Scales each of the n rows of (n, dim) to unit L2 norm; all-zero rows stay zero.
 void l2_normalize_rows(float* rows, std::size_t n, int dim);
-// Matryoshka truncation: the first k values of each of the n rows of `rows` (n, dim)
-// into out (n, k), each row then scaled to unit L2 norm when `normalize`. out may be
-// rows (compacted in place). Throws UsageError unless 1 <= k <= dim.
-void truncate_rows(const float* rows, std::size_t n, int dim, int k, bool normalize, float* out);
-
 // scores (nq, nc) = queries (nq, dim) · candidates (nc, dim)ᵀ, a matrix product.
 // With unit-norm rows these are cosine similarities.
 void dot_scores(const float* queries, std::size_t nq, const float* candidates, std::size_t nc,

@@ -78,32 +78,70 @@ void require_forward(bool has_saved, const std::string& loss) {
 
 constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
 
-// Softmax of one row of logits in place, skipping entries equal to -inf (masked);
-// returns logsumexp of the unmasked entries. Subtracts the max for stability.
-double softmax_row(double* logits, int n) {
+}  // namespace
+
+// ===========================================================================
+// InfoNCE
+//
+// The (B, M) logits are never held whole: at B = 4096 with hard negatives they are
+// 268 MB of doubles, more than the encoder's activations of a 128-row mini-batch
+// (issue 18: GradCache's peak memory). Forward keeps each row's logsumexp, backward
+// recomputes the logits a block of rows at a time and turns them into
+// probabilities with it: exp(logit - logsumexp) is the softmax entry.
+
+namespace {
+
+constexpr int kLogitRowBlock = 256;  // rows of logits alive at once: (256, M) doubles
+
+// logsumexp of one row of logits, skipping -inf (masked) entries; subtracts the max.
+double logsumexp_row(const double* logits, int n) {
   double max = kMinusInf;
   for (int j = 0; j < n; ++j) max = std::max(max, logits[j]);
   double sum = 0;
-  for (int j = 0; j < n; ++j) {
-    logits[j] = logits[j] == kMinusInf ? 0.0 : std::exp(logits[j] - max);
-    sum += logits[j];
-  }
-  for (int j = 0; j < n; ++j) logits[j] /= sum;
+  for (int j = 0; j < n; ++j)
+    if (logits[j] != kMinusInf) sum += std::exp(logits[j] - max);
   return max + std::log(sum);
 }
 
 }  // namespace
 
-// ===========================================================================
-// InfoNCE
-
 struct InfoNceLoss::Saved {
   int batch = 0, dim = 0;
   bool has_negative = false;
-  UnitRows a, p, n;  // (B, D) each
-  MatrixD prob_ab;   // (B, M) softmax over candidates for each anchor; 0 where masked
-  MatrixD prob_ba;   // (B, B) symmetric only: softmax over anchors for each positive
+  UnitRows a, p, n;                 // (B, D) each
+  std::vector<std::int64_t> group;  // (B) or empty
+  std::vector<double> lse_ab;       // (B) logsumexp over candidates, per anchor
+  std::vector<double> lse_ba;       // (B) symmetric only: logsumexp over anchors, per positive
   double loss = 0;
+
+  int candidates() const { return has_negative ? 2 * batch : batch; }  // M
+  const std::int64_t* group_ids() const { return group.empty() ? nullptr : group.data(); }
+
+  // Column j of row r (of rows starting at row0) is set to -inf when candidate
+  // j mod B is another positive of row row0 + r's group.
+  void mask_same_group(int row0, MatrixD& logits) const {
+    if (group.empty()) return;
+    for (int r = 0; r < logits.rows(); ++r)
+      for (int j = 0; j < logits.cols(); ++j)
+        if (same_group(group.data(), row0 + r, j % batch)) logits(r, j) = kMinusInf;
+  }
+
+  // logits (rows, M) = [ua up^T | ua un^T] / t for anchors row0 .. row0 + rows - 1.
+  void anchor_logits(int row0, int rows, double inv_t, MatrixD& logits) const {
+    logits.resize(rows, candidates());
+    const auto ua = a.u.middleRows(row0, rows);
+    logits.leftCols(batch).noalias() = ua * p.u.transpose();
+    if (has_negative) logits.rightCols(batch).noalias() = ua * n.u.transpose();
+    logits *= inv_t;
+    mask_same_group(row0, logits);
+  }
+
+  // logits (rows, B) = up a^T / t for positives row0 .. row0 + rows - 1 (symmetric).
+  void positive_logits(int row0, int rows, double inv_t, MatrixD& logits) const {
+    logits.noalias() = p.u.middleRows(row0, rows) * a.u.transpose();
+    logits *= inv_t;
+    mask_same_group(row0, logits);
+  }
 };
 
 InfoNceLoss::InfoNceLoss(InfoNceOptions options) : options_(options) {
@@ -117,6 +155,29 @@ std::string InfoNceLoss::name() const {
   return options_.symmetric ? "symmetric_infonce" : "infonce";
 }
 
+namespace {
+
+// mean_i [ lse_i - logits_{i, i} ] over blocks of rows from make_logits(row0, rows, out);
+// keeps each row's logsumexp in lse.
+template <typename MakeLogits>
+double cross_entropy_by_blocks(int B, int M, const MakeLogits& make_logits,
+                               std::vector<double>& lse) {
+  lse.assign(B, 0.0);
+  MatrixD logits;
+  double loss = 0;
+  for (int row0 = 0; row0 < B; row0 += kLogitRowBlock) {
+    const int rows = std::min(kLogitRowBlock, B - row0);
+    make_logits(row0, rows, logits);
+    for (int r = 0; r < rows; ++r) {
+      lse[row0 + r] = logsumexp_row(&logits(r, 0), M);
+      loss += lse[row0 + r] - logits(r, row0 + r);
+    }
+  }
+  return loss / B;
+}
+
+}  // namespace
+
 float InfoNceLoss::forward(const EmbeddingBatch& batch) {
   check_shape(batch, name());
   auto s = std::make_unique<Saved>();
@@ -124,40 +185,24 @@ float InfoNceLoss::forward(const EmbeddingBatch& batch) {
   s->batch = B;
   s->dim = D;
   s->has_negative = batch.negative != nullptr;
-  const int M = s->has_negative ? 2 * B : B;
+  if (batch.group != nullptr) s->group.assign(batch.group, batch.group + B);
   s->a.forward(batch.anchor, B, D);
   s->p.forward(batch.positive, B, D);
   if (s->has_negative) s->n.forward(batch.negative, B, D);
-
-  // cos (B, M) = [ua up^T | ua un^T]; logits = cos / t, masked to -inf.
-  MatrixD cos(B, M);
-  cos.leftCols(B).noalias() = s->a.u * s->p.u.transpose();
-  if (s->has_negative) cos.rightCols(B).noalias() = s->a.u * s->n.u.transpose();
   const double inv_t = 1.0 / options_.temperature;
 
-  s->prob_ab = cos * inv_t;  // (B, M)
-  double loss_ab = 0;
-  for (int i = 0; i < B; ++i) {
-    for (int j = 0; j < M; ++j)
-      if (same_group(batch.group, i, j % B)) s->prob_ab(i, j) = kMinusInf;
-    const double target_logit = s->prob_ab(i, i);
-    loss_ab += softmax_row(&s->prob_ab(i, 0), M) - target_logit;
-  }
-  loss_ab /= B;
-
-  double loss = loss_ab;
+  const Saved& saved = *s;
+  double loss = cross_entropy_by_blocks(
+      B, s->candidates(),
+      [&](int row0, int rows, MatrixD& out) { saved.anchor_logits(row0, rows, inv_t, out); },
+      s->lse_ab);
   if (options_.symmetric) {
-    // Row j: logits over anchors i of positive p_j, cos(p_j, a_i) / t = cos(i, j) / t.
-    s->prob_ba = cos.leftCols(B).transpose() * inv_t;  // (B, B)
-    double loss_ba = 0;
-    for (int j = 0; j < B; ++j) {
-      for (int i = 0; i < B; ++i)
-        if (same_group(batch.group, j, i)) s->prob_ba(j, i) = kMinusInf;
-      const double target_logit = s->prob_ba(j, j);
-      loss_ba += softmax_row(&s->prob_ba(j, 0), B) - target_logit;
-    }
-    loss_ba /= B;
-    loss = 0.5 * (loss_ab + loss_ba);
+    // Row j: logits over anchors i of positive p_j, cos(p_j, a_i) / t.
+    const double loss_ba = cross_entropy_by_blocks(
+        B, B,
+        [&](int row0, int rows, MatrixD& out) { saved.positive_logits(row0, rows, inv_t, out); },
+        s->lse_ba);
+    loss = 0.5 * (loss + loss_ba);
   }
   s->loss = loss;
   saved_ = std::move(s);
@@ -167,23 +212,44 @@ float InfoNceLoss::forward(const EmbeddingBatch& batch) {
 void InfoNceLoss::backward(float scale, const EmbeddingGrads& grads) {
   require_forward(saved_ != nullptr, name());
   const Saved& s = *saved_;
-  const int B = s.batch;
+  const int B = s.batch, M = s.candidates();
   const double inv_t = 1.0 / options_.temperature;
-  // d loss / d cos (B, M): cross-entropy gives (softmax - onehot) / B per direction,
-  // times 1/t through the logits and 1/2 for each half of the symmetric loss.
-  const double w = options_.symmetric ? 0.5 : 1.0;
-  MatrixD dcos = s.prob_ab * (w * inv_t / B);  // (B, M)
-  for (int i = 0; i < B; ++i) dcos(i, i) -= w * inv_t / B;
-  if (options_.symmetric) {
-    dcos.leftCols(B) += s.prob_ba.transpose() * (w * inv_t / B);
-    for (int i = 0; i < B; ++i) dcos(i, i) -= w * inv_t / B;
+  // d loss / d logit_ij is (softmax - onehot) / B per direction, so d loss / d cos_ij
+  // is c (P_ab(i, j) - [i = j]) + c (P_ba(j, i) - [i = j]) for j < B (the second term
+  // symmetric only), with c = 1/(t B) and a factor 1/2 on each half when symmetric.
+  const double c = (options_.symmetric ? 0.5 : 1.0) * inv_t / B;
+  MatrixD dua(B, s.dim), dup = MatrixD::Zero(B, s.dim), dun;  // (B, D) each
+  if (s.has_negative) dun = MatrixD::Zero(B, s.dim);
+  MatrixD dcos;  // (rows, M): the logits of a block of anchors, then their gradient
+  for (int row0 = 0; row0 < B; row0 += kLogitRowBlock) {
+    const int rows = std::min(kLogitRowBlock, B - row0);
+    s.anchor_logits(row0, rows, inv_t, dcos);
+    for (int r = 0; r < rows; ++r) {
+      const int i = row0 + r;
+      for (int j = 0; j < M; ++j) {
+        const double logit = dcos(r, j);
+        if (logit == kMinusInf) {
+          dcos(r, j) = 0;
+          continue;
+        }
+        double g = c * std::exp(logit - s.lse_ab[i]);
+        if (options_.symmetric && j < B) g += c * std::exp(logit - s.lse_ba[j]);
+        dcos(r, j) = g;
+      }
+      dcos(r, i) -= options_.symmetric ? 2 * c : c;
+    }
+    // cos = ua uc^T, so dua = dcos uc and duc = dcos^T ua.
+    const auto ua = s.a.u.middleRows(row0, rows);
+    dua.middleRows(row0, rows).noalias() = dcos.leftCols(B) * s.p.u;
+    dup.noalias() += dcos.leftCols(B).transpose() * ua;
+    if (s.has_negative) {
+      dua.middleRows(row0, rows).noalias() += dcos.rightCols(B) * s.n.u;
+      dun.noalias() += dcos.rightCols(B).transpose() * ua;
+    }
   }
-  // cos = ua uc^T, so dua = dcos uc and duc = dcos^T ua.
-  MatrixD dua = dcos.leftCols(B) * s.p.u;  // (B, D)
-  if (s.has_negative) dua.noalias() += dcos.rightCols(B) * s.n.u;
   s.a.backward(dua, scale, grads.anchor);
-  s.p.backward(dcos.leftCols(B).transpose() * s.a.u, scale, grads.positive);
-  if (s.has_negative) s.n.backward(dcos.rightCols(B).transpose() * s.a.u, scale, grads.negative);
+  s.p.backward(dup, scale, grads.positive);
+  if (s.has_negative) s.n.backward(dun, scale, grads.negative);
 }
 
 double InfoNceLoss::value() const {

@@ -60,3 +60,23 @@ TEST_CASE("a width above the model's is an error, an untrained one a warning",
   CHECK(matryoshka_warning(model.config, C / 2) == "");
   CHECK_THAT(matryoshka_warning(model.config, C / 4), Catch::Contains("trained for widths"));
 }
+
+TEST_CASE("set_dim changes the width of later calls as the option does", "[encoder][matryoshka]") {
+  const std::vector<std::string> sentences{"a short one", "another sentence here"};
+  Model model = test::tiny_model();
+  const int C = model.config.dim, K = C / 4;
+  EncoderOptions o;
+  o.dim = K;
+  const auto expected = Encoder(model, o).encode(sentences);
+  Encoder encoder(model);
+  const auto full = encoder.encode(sentences);
+  encoder.set_dim(K);
+  CHECK(encoder.dim() == K);
+  CHECK(encoder.encode(sentences) == expected);
+  CHECK_THROWS_AS(encoder.set_dim(C + 1), UsageError);
+  CHECK_THROWS_AS(encoder.set_dim(-1), UsageError);
+  CHECK(encoder.dim() == K);  // a refused width leaves the last one
+  encoder.set_dim(0);
+  CHECK(encoder.dim() == C);
+  CHECK(encoder.encode(sentences) == full);
+}

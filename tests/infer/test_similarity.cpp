@@ -75,32 +75,3 @@ TEST_CASE("spearman", "[similarity]") {
   CHECK(spearman({1, 2, 2, 3}, {1, 2, 3, 4}) == Approx(4.5 / std::sqrt(22.5)));
   CHECK(std::isnan(spearman({1, 1, 1}, {1, 2, 3})));
 }
-
-TEST_CASE("truncate_rows keeps each row's first k values, renormalised on request",
-          "[similarity]") {
-  const std::vector<float> rows = {3,  4, 12,  // |(3, 4)| = 5
-                                   0,  0, 1,   // a zero prefix stays zero
-                                   -6, 8, 0};  // |(-6, 8)| = 10
-  std::vector<float> out(6);
-  truncate_rows(rows.data(), 3, 3, 2, false, out.data());
-  CHECK(out == std::vector<float>{3, 4, 0, 0, -6, 8});
-  truncate_rows(rows.data(), 3, 3, 2, true, out.data());
-  CHECK(out[0] == Approx(0.6));
-  CHECK(out[1] == Approx(0.8));
-  CHECK(out[2] == 0.0f);
-  CHECK(out[3] == 0.0f);
-  CHECK(out[4] == Approx(-0.6));
-  CHECK(out[5] == Approx(0.8));
-  // In place: the rows are compacted to the front.
-  std::vector<float> in_place = rows;
-  truncate_rows(in_place.data(), 3, 3, 2, false, in_place.data());
-  CHECK(std::vector<float>(in_place.begin(), in_place.begin() + 6) ==
-        std::vector<float>{3, 4, 0, 0, -6, 8});
-  // k = dim with normalisation is l2_normalize_rows.
-  std::vector<float> full(9), normalized = rows;
-  truncate_rows(rows.data(), 3, 3, 3, true, full.data());
-  l2_normalize_rows(normalized.data(), 3, 3);
-  CHECK(full == normalized);
-  CHECK_THROWS_AS(truncate_rows(rows.data(), 3, 3, 4, true, out.data()), UsageError);
-  CHECK_THROWS_AS(truncate_rows(rows.data(), 3, 3, 0, true, out.data()), UsageError);
-}

@@ -98,6 +98,9 @@ def test_matryoshka_dim_is_truncated_and_renormalised(model):
         model.encode(s, dim=33)
     with pytest.raises(ValueError):
         model.encode(s, dim=0)
+    # A call's width does not stick to the model: the next call is full width again.
+    assert model.dim == 32
+    np.testing.assert_array_equal(model.encode(s), full)
 
 
 def test_concurrent_calls_from_python_threads(model):

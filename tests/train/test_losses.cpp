@@ -471,3 +471,63 @@ TEST_CASE("matryoshka gradients match finite differences", "[losses][gradcheck]"
   MatryoshkaLoss triplet({6, 3}, [&] { return make_loss("triplet", options); });
   check_gradient(triplet, in, coarse);
 }
+
+namespace {
+
+// InfoNCE straight from its definition (losses.h), over the whole (B, M) matrix at
+// once: the reference for the row-blocked implementation.
+double infonce_by_definition(const Inputs& in, const std::vector<float>& x, double t,
+                             bool symmetric) {
+  const int B = in.B, D = in.D, M = in.with_negative ? 2 * B : B;
+  auto row = [&](int block, int i) { return &x[(block * B + i) * D]; };
+  auto masked = [&](int i, int j) {
+    return in.with_group && i != j && in.group[i] >= 0 && in.group[i] == in.group[j];
+  };
+  auto cross_entropy = [&](auto logit, int candidates) {
+    double loss = 0;
+    for (int i = 0; i < B; ++i) {
+      double sum = 0;
+      for (int j = 0; j < candidates; ++j)
+        if (!masked(i, j % B)) sum += std::exp(logit(i, j));
+      loss += std::log(sum) - logit(i, i);
+    }
+    return loss / B;
+  };
+  const double ab = cross_entropy(
+      [&](int i, int j) { return cosine(row(0, i), row(j < B ? 1 : 2, j % B), D) / t; }, M);
+  if (!symmetric) return ab;
+  const double ba =
+      cross_entropy([&](int j, int i) { return cosine(row(1, j), row(0, i), D) / t; }, B);
+  return 0.5 * (ab + ba);
+}
+
+}  // namespace
+
+TEST_CASE("infonce over several blocks of rows equals its definition", "[losses]") {
+  // B = 600 spans three blocks of logit rows (256 each); groups, negatives, symmetric.
+  Inputs in(600, 8, 5);
+  in.with_group = true;
+  for (int i = 0; i < in.B; ++i) in.group.push_back(i % 7 == 0 ? -1 : i % 150);
+  const float temperature = 0.2f;
+  const double t = temperature;  // the loss divides by the float's value
+  InfoNceLoss loss({temperature, true});
+  const std::vector<float> analytic = in.gradient(loss);
+  CHECK(loss.value() == Approx(infonce_by_definition(in, in.x, t, true)).epsilon(1e-12));
+
+  // Central differences of the definition at coordinates around the block edges.
+  const double h = 1e-3;
+  for (int r : {0, 255, 256, 511, 512, 599}) {
+    for (int block = 0; block < 3; ++block) {
+      const std::size_t k = (static_cast<std::size_t>(block) * in.B + r) * in.D + r % in.D;
+      std::vector<float> x = in.x;
+      const float x_up = in.x[k] + static_cast<float>(h), x_down = in.x[k] - static_cast<float>(h);
+      x[k] = x_up;
+      const double up = infonce_by_definition(in, x, t, true);
+      x[k] = x_down;
+      const double down = infonce_by_definition(in, x, t, true);
+      const double numeric = (up - down) / (static_cast<double>(x_up) - x_down);
+      INFO("row " << r << " of input " << block);
+      CHECK(analytic[k] == Approx(numeric).epsilon(1e-3).margin(1e-7));
+    }
+  }
+}
