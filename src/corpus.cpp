@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string_view>
+#include <vector>
 
 #include "sentemb/errors.h"
 #include "sentemb/utf8.h"
@@ -364,35 +366,70 @@ CorpusReader::CorpusReader(const std::string& path, CorpusFormat format, ReaderO
   }
 }
 
-std::vector<TextFilePart> split_text_file(const std::string& path, int parts) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) throw IoError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  std::fseek(file, 0, SEEK_END);
-  const std::uint64_t size = static_cast<std::uint64_t>(::ftello(file));
-  std::rewind(file);
-  std::vector<TextFilePart> split(static_cast<std::size_t>(parts));
-  std::uint64_t offset = 0;  // of the next byte read
-  std::size_t lines = 0;     // line starts before offset
-  bool line_start = true;
-  for (int k = 1; k < parts; ++k) {
-    const std::uint64_t target = size * k / parts;
-    while (offset < size && (offset < target || !line_start)) {  // to the next line start
-      const int c = getc_unlocked(file);
-      if (c == EOF) break;
-      ++offset;
-      line_start = c == '\n';
-      if (line_start) ++lines;
-    }
-    split[k - 1].end = offset;
-    split[k] = {offset, 0, lines};
+namespace {
+
+// Assigns window starts, seen in file order, to the parts whose byte targets they
+// pass: part k takes the nearer of the last start before its target and the first
+// at or past it (the earlier one on a tie).
+class PartPlacer {
+ public:
+  PartPlacer(std::uint64_t size, int parts)
+      : size_(size), split_(static_cast<std::size_t>(parts)) {}
+
+  void window_start(const TextFilePart& start) {
+    for (; next_ < split_.size() && start.begin >= target(next_); ++next_)
+      split_[next_] = target(next_) - last_.begin <= start.begin - target(next_) ? last_ : start;
+    last_ = start;
   }
-  split.back().end = size;
-  std::fclose(file);
-  // An empty part (more parts than lines) starts at the end: an `end` of 0 would mean
-  // "to the end of the file".
-  for (auto& part : split)
-    if (part.begin == part.end) part.begin = part.end = size;
-  return split;
+
+  std::vector<TextFilePart> finish() {
+    for (; next_ < split_.size(); ++next_) split_[next_] = last_;
+    for (std::size_t k = 0; k + 1 < split_.size(); ++k) split_[k].end = split_[k + 1].begin;
+    split_.back().end = size_;
+    // An empty part starts at the end: an `end` of 0 would mean "to the end of the file".
+    for (auto& part : split_)
+      if (part.begin == part.end) part.begin = part.end = size_;
+    return std::move(split_);
+  }
+
+ private:
+  std::uint64_t target(std::size_t k) const { return size_ * k / split_.size(); }
+
+  std::uint64_t size_;
+  std::vector<TextFilePart> split_;
+  std::size_t next_ = 1;  // the first part without a start
+  TextFilePart last_;     // the last window start seen (line 0 at first)
+};
+
+}  // namespace
+
+std::vector<TextFilePart> split_text_file(const std::string& path, int parts, std::size_t window) {
+  if (parts < 1 || window < 1)
+    throw UsageError(
+        fmt::format("split_text_file: parts ({}) and window ({}) must be >= 1", parts, window));
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!file) throw IoError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  std::fseek(file.get(), 0, SEEK_END);
+  const std::uint64_t size = static_cast<std::uint64_t>(::ftello(file.get()));
+  std::rewind(file.get());
+  PartPlacer placer(size, parts);
+  std::vector<char> buffer(1 << 16);
+  std::uint64_t offset = 0;  // of buffer[0] in the file
+  std::size_t lines = 0;     // lines ended so far
+  char last = '\n';
+  for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), file.get())) > 0;) {
+    for (const char* p = buffer.data();
+         (p = static_cast<const char*>(std::memchr(p, '\n', buffer.data() + n - p))) != nullptr;) {
+      ++p;
+      if (++lines % window == 0) placer.window_start({offset + (p - buffer.data()), 0, lines});
+    }
+    offset += n;
+    last = buffer[n - 1];
+  }
+  if (std::ferror(file.get())) throw IoError(fmt::format("cannot read {}", path));
+  // A last line without a newline ends at the end of the file.
+  if (last != '\n' && ++lines % window == 0) placer.window_start({size, 0, lines});
+  return placer.finish();
 }
 
 CorpusReader::~CorpusReader() = default;

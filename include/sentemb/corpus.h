@@ -54,13 +54,18 @@ struct ReaderOptions {
   std::size_t first_line = 0;
 };
 
-// Where part k of `parts` of a text file starts: a line start (the first at or past
-// byte size * k / parts) and the lines before it. One pass over the file.
+// Part k of `parts` of a text file: it starts at the start of a window of `window`
+// lines (line 0, window, 2 window, ...; window 1: any line), the window start
+// nearest to byte size * k / parts; first_line counts the lines before it. Sharded
+// encoding splits at encode_stream's windows (kEncodeWindow), whose vectors depend on
+// which sentences share a batch, so each process encodes the windows one process
+// would. One pass over the file; parts past its end are empty (begin = end = size).
 struct TextFilePart {
   std::uint64_t begin = 0, end = 0;  // bytes [begin, end)
   std::size_t first_line = 0;
 };
-std::vector<TextFilePart> split_text_file(const std::string& path, int parts);
+std::vector<TextFilePart> split_text_file(const std::string& path, int parts,
+                                          std::size_t window = 1);
 
 // One record. text: a. pairs: a, b. triplets: a, b, c. labeled: score = label
 // (0 or 1), a, b. sts: score, a, b. groups: group = first column, a = sentence.

@@ -8,7 +8,6 @@
 
 #include "cli/cli_options.h"
 #include "cli/commands.h"
-#include "cli/encode_parts.h"
 #include "cli/progress.h"
 #include "dist/communicator.h"
 #include "sentemb/corpus.h"
@@ -16,6 +15,7 @@
 #include "sentemb/encoder.h"
 #include "sentemb/errors.h"
 #include "sentemb/vector_io.h"
+#include "sentemb/vector_parts.h"
 
 namespace sentemb::cli {
 namespace {
@@ -80,12 +80,12 @@ std::string part_path(const std::string& output, int rank) {
 
 // Several processes (under mpirun or srun): each encodes a contiguous range of lines
 // into a part file in the output's format; rank 0 joins the parts in order into the
-// file one process writes (encode_parts.cpp).
+// file one process writes (sentemb/vector_parts.h).
 void encode_shared(const EncodeArgs& args, Encoder& encoder, VectorFormat format,
                    const dist::Communicator& comm) {
   if (args.input == "-" || args.output == "-")
     throw UsageError("with several processes, --input and --output must be files");
-  const TextFilePart part = split_at_windows(args.input, comm.size(), kEncodeWindow)[comm.rank()];
+  const TextFilePart part = split_text_file(args.input, comm.size(), kEncodeWindow)[comm.rank()];
   ReaderOptions options = reader_options(encoder, format);
   options.begin = part.begin;
   options.end = part.end;
@@ -99,7 +99,7 @@ void encode_shared(const EncodeArgs& args, Encoder& encoder, VectorFormat format
   if (comm.rank() == 0) {
     std::vector<std::string> parts;
     for (int r = 0; r < comm.size(); ++r) parts.push_back(part_path(args.output, r));
-    join_vector_parts(parts, args.output, format, encoder.dim());
+    join_vector_files(parts, args.output, format, encoder.dim());
     report(args, static_cast<std::size_t>(rows), args.output, format, encoder.dim());
   }
   comm.barrier();

@@ -1,4 +1,4 @@
-#include "cli/encode_parts.h"
+#include "sentemb/vector_parts.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 
 #include "sentemb/errors.h"
 
-namespace sentemb::cli {
+namespace sentemb {
 
 namespace {
 
@@ -64,32 +64,7 @@ void concatenate(const std::vector<std::string>& parts, const std::string& outpu
 
 }  // namespace
 
-std::vector<TextFilePart> split_at_windows(const std::string& path, int parts, std::size_t window) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(fmt::format("cannot open {}", path));
-  std::vector<std::uint64_t> starts{0};  // byte offset of every window's first line
-  std::uint64_t offset = 0;
-  std::size_t lines = 0;
-  for (std::string line; std::getline(in, line);) {
-    offset += line.size() + (in.eof() ? 0 : 1);
-    if (++lines % window == 0) starts.push_back(offset);
-  }
-  std::vector<TextFilePart> split(static_cast<std::size_t>(parts));
-  std::size_t w = 0;  // the window where part k starts
-  for (int k = 1; k < parts; ++k) {
-    const std::uint64_t target = offset * k / parts;
-    while (w + 1 < starts.size() && starts[w + 1] <= target) ++w;
-    if (w + 1 < starts.size() && starts[w + 1] - target < target - starts[w]) ++w;
-    split[k] = {starts[w], 0, w * window};
-  }
-  for (int k = 0; k + 1 < parts; ++k) split[k].end = split[k + 1].begin;
-  split.back().end = offset;
-  for (auto& part : split)  // empty: at the end (an end of 0 means "to the end of the file")
-    if (part.begin == part.end) part.begin = part.end = offset;
-  return split;
-}
-
-void join_vector_parts(const std::vector<std::string>& parts, const std::string& output,
+void join_vector_files(const std::vector<std::string>& parts, const std::string& output,
                        VectorFormat format, int dim) {
   if (format == VectorFormat::kNpy)
     join_npy(parts, output, dim);
@@ -98,4 +73,4 @@ void join_vector_parts(const std::vector<std::string>& parts, const std::string&
   for (const auto& path : parts) std::filesystem::remove(path);
 }
 
-}  // namespace sentemb::cli
+}  // namespace sentemb
