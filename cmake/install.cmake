@@ -17,9 +17,15 @@ endif()
 install(TARGETS sentemb_infer EXPORT sentembInferTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS sentemb_train sentemb_dist EXPORT sentembTrainTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-foreach(part Infer Train)
+set(export_sets Infer)
+set(pkg_config_files sentemb)
+if(SENTEMB_TRAIN)
+  install(TARGETS sentemb_train sentemb_dist EXPORT sentembTrainTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  list(APPEND export_sets Train)
+  list(APPEND pkg_config_files sentemb-train)
+endif()
+foreach(part ${export_sets})
   install(EXPORT sentemb${part}Targets NAMESPACE sentemb::
           DESTINATION ${SENTEMB_CMAKE_INSTALL_DIR})
 endforeach()
@@ -57,7 +63,7 @@ else()
     string(APPEND SENTEMB_PC_PREFIX "/..")
   endforeach()
 endif()
-foreach(pc sentemb sentemb-train)
+foreach(pc ${pkg_config_files})
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${pc}.pc.in ${PROJECT_BINARY_DIR}/package/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/package/${pc}.pc
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

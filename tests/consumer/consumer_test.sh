@@ -3,7 +3,8 @@
 # per ctest test (tests/CMakeLists.txt, label `package`):
 #   install     cmake --install the build into $WORK/prefix; the installed tool runs
 #   installed   configure, build and run the consumer with find_package(sentemb)
-#   subproject  the same with add_subdirectory(<sentemb source>), building sentemb_infer
+#   subproject  the same with add_subdirectory(<sentemb source>), building sentemb_infer;
+#               then configured once more without the training library
 #   pkgconfig   compile the consumer's programs with `pkg-config --cflags --libs`
 # Environment (set by ctest): CMAKE, CXX, GENERATOR, LAUNCHER (may be empty), BUILD,
 # SOURCE, LIBDIR (relative to the prefix), WORK, DATA, VERSION (the project's).
@@ -50,6 +51,8 @@ case "$step" in
     configure "$WORK/subproject" -DSENTEMB_SOURCE_DIR="$SOURCE"
     "$CMAKE" --build "$WORK/subproject" -j "$jobs" --target consumer_encode
     run_encode "$WORK/subproject/consumer_encode"
+    # Inference only: configuring checks that sentemb then looks for no MPI.
+    configure "$WORK/subproject-infer" -DSENTEMB_SOURCE_DIR="$SOURCE" -DSENTEMB_TRAIN=OFF
     ;;
   pkgconfig)
     export PKG_CONFIG_PATH="$prefix/$LIBDIR/pkgconfig"
