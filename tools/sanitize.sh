@@ -28,5 +28,7 @@ cd "$build"
 # keeps allocations to the end of the process and starts threads of its own, which
 # LeakSanitizer reports as leaks inside libmpi and its plug-ins, not in sentemb. The
 # code they run (the data-parallel step, sharded encoding) is the same code the
-# single-process tests run here.
+# single-process tests run here. The `package` tests (an outside project against the
+# installed libraries, tests/consumer) are not registered in a sanitized build at all:
+# its libraries would need the sanitizer runtime in the consumer too.
 ctest --output-on-failure -j"$jobs" -LE mpi "$@"
