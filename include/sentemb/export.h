@@ -36,7 +36,7 @@ inline constexpr int kOnnxOpset = 17;
 std::vector<std::string> export_model(const Model& model, ExportFormat format,
                                       const std::string& out_dir);
 
-// The serialized ONNX ModelProto of the encoder (checked by onnx::checker first).
+// The serialized ONNX ModelProto of the encoder.
 std::string onnx_model_bytes(const Model& model);
 // The safetensors file: u64 little-endian header size, the JSON header (each tensor's
 // dtype "F32", shape and data_offsets under its parameters.h name; __metadata__ with the

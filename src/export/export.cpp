@@ -1,13 +1,13 @@
 // `export_model`: the export directory, the tokenizer files beside the model, and the
 // format names.
 #include <fmt/format.h>
-#include <google/protobuf/unknown_field_set.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "export/onnx/onnx_graph.h"
 #include "sentemb/errors.h"
 #include "sentemb/export.h"
 #include "sentemb/tokenizer.h"
@@ -27,23 +27,11 @@ ExportFormat export_format_from_string(const std::string& name) {
 
 namespace {
 
-// The length-delimited field `number` of a serialized protobuf message, read without
-// its schema; "" when absent.
-std::string proto_field(const std::string& message, int number) {
-  google::protobuf::UnknownFieldSet fields;
-  if (!fields.ParseFromString(message)) return "";
-  for (int i = 0; i < fields.field_count(); ++i) {
-    const auto& f = fields.field(i);
-    if (f.number() == number && f.type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED)
-      return f.length_delimited();
-  }
-  return "";
-}
-
 // The SentencePiece normalizer's name (ModelProto.normalizer_spec = 3, its name = 1):
 // "nmt_nfkc", "nmt_nfkc_cf" (case folded: `--lowercase`), "identity", ...
 std::string normalizer_name(const std::string& tokenizer_model) {
-  return proto_field(proto_field(tokenizer_model, 3), 1);
+  using exporting::proto_string_field;
+  return proto_string_field(proto_string_field(tokenizer_model, 3), 1);
 }
 
 std::string join(const std::filesystem::path& dir, const char* file) {

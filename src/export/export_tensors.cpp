@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <stdexcept>
-
 #include "sentemb/errors.h"
 
 namespace sentemb::exporting {
@@ -19,12 +17,6 @@ Tensors named_tensors(const Model& model) {
     tensors.push_back({std::move(spec), data});
   }
   return tensors;
-}
-
-const TensorRef& find_tensor(const Tensors& tensors, const std::string& name) {
-  for (const auto& t : tensors)
-    if (t.spec.name == name) return t;
-  throw std::logic_error("export: no parameter tensor named " + name);
 }
 
 }  // namespace sentemb::exporting

@@ -2,6 +2,7 @@
 // write them.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@ using Tensors = std::vector<TensorRef>;
 
 // Throws ModelFileError when the arena does not hold config.parameter_count() floats.
 Tensors named_tensors(const Model& model);
-const TensorRef& find_tensor(const Tensors& tensors, const std::string& name);  // logic_error if absent
+
+// Inline: the ONNX library (src/export/onnx/) uses it and links nothing of sentemb's.
+inline const TensorRef& find_tensor(const Tensors& tensors, const std::string& name) {
+  for (const auto& t : tensors)
+    if (t.spec.name == name) return t;
+  throw std::logic_error("export: no parameter tensor named " + name);
+}
 
 }  // namespace sentemb::exporting

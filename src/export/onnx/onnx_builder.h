@@ -1,9 +1,10 @@
-// A thin helper over the ONNX protobuf classes (Debian's libonnx-dev): adds nodes,
+// A thin helper over the ONNX protobuf classes (generated from Debian's libonnx-dev
+// onnx.proto, see CMakeLists.txt): adds nodes,
 // initializers and constants to a GraphProto under readable, unique names, so that
 // the encoder graph (onnx_export.cpp) reads like the math it computes.
 #pragma once
 
-#include <onnx/onnx_pb.h>
+#include "onnx/onnx.pb.h"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "export/onnx_builder.h"
+#include "export/onnx/onnx_builder.h"
 
 #include <fmt/format.h>
 
