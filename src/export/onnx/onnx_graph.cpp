@@ -158,36 +158,30 @@ class EncoderGraph {
 
   // (B, T, C) → (B, C) over the real positions, as nn::pooling_forward.
   std::string pool(const std::string& tokens) {
+    if (c_.pooling == Pooling::kCls)
+      return g_.op("Gather", {tokens, g_.int64_scalar("const.position0", 0)}, "pool.cls",
+                   {int_attribute("axis", 1)});
     const std::string mask3 =
         g_.op("Unsqueeze", {v_.mask_float, g_.int64s("const.axis2", {2})}, "pool.mask");
-    const std::string axis1 = g_.int64s("const.axis1", {1});
-    switch (c_.pooling) {
-      case Pooling::kCls:
-        return g_.op("Gather", {tokens, g_.int64_scalar("const.position0", 0)}, "pool.cls",
-                     {int_attribute("axis", 1)});
-      case Pooling::kMean: {
-        // Σ real states / count; the count clamped at 1 so an all-padding row gives 0,
-        // not NaN (the encoder never sees one: every sentence has its BOS).
-        const std::string masked = g_.op("Mul", {tokens, mask3}, "pool.masked");
-        const std::string sum =
-            g_.op("ReduceSum", {masked, axis1}, "pool.sum", {int_attribute("keepdims", 0)});
-        const std::string count = g_.op("ReduceSum", {v_.mask_float, axis1}, "pool.count",
-                                        {int_attribute("keepdims", 1)});
-        const std::string at_least_one = g_.op("Max", {count, "const.one"}, "pool.count_1");
-        return g_.op("Div", {sum, at_least_one}, "pool.mean");
-      }
-      case Pooling::kMax: {
-        // Padded positions become the lowest float, so they never win the max.
-        const std::string real = g_.op("Cast", {mask3}, "pool.real",
-                                       {int_attribute("to", onnx::TensorProto::BOOL)});
-        const std::string lowest =
-            g_.scalar("const.lowest", std::numeric_limits<float>::lowest());
-        const std::string masked = g_.op("Where", {real, tokens, lowest}, "pool.masked");
-        return g_.op("ReduceMax", {masked}, "pool.max",
-                     {ints_attribute("axes", {1}), int_attribute("keepdims", 0)});
-      }
+    if (c_.pooling == Pooling::kMax) {
+      // Padded positions become the lowest float, so they never win the max.
+      const std::string real =
+          g_.op("Cast", {mask3}, "pool.real", {int_attribute("to", onnx::TensorProto::BOOL)});
+      const std::string lowest = g_.scalar("const.lowest", std::numeric_limits<float>::lowest());
+      const std::string masked = g_.op("Where", {real, tokens, lowest}, "pool.masked");
+      return g_.op("ReduceMax", {masked}, "pool.max",
+                   {ints_attribute("axes", {1}), int_attribute("keepdims", 0)});
     }
-    throw std::logic_error("onnx export: unknown pooling");
+    // Mean: Σ real states / count, the count clamped at 1 so that an all-padding row
+    // gives 0, not NaN (the encoder never sees one: every sentence has its BOS).
+    const std::string axis1 = g_.int64s("const.axis1", {1});
+    const std::string masked = g_.op("Mul", {tokens, mask3}, "pool.masked");
+    const std::string sum =
+        g_.op("ReduceSum", {masked, axis1}, "pool.sum", {int_attribute("keepdims", 0)});
+    const std::string count = g_.op("ReduceSum", {v_.mask_float, axis1}, "pool.count",
+                                    {int_attribute("keepdims", 1)});
+    const std::string at_least_one = g_.op("Max", {count, "const.one"}, "pool.count_1");
+    return g_.op("Div", {sum, at_least_one}, "pool.mean");
   }
 
   // v / max(‖v‖, 1e-12), as nn::l2_normalize_forward.
