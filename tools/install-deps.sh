@@ -22,9 +22,9 @@ packages=(
   # The Python module (python/) and its tests (tests/python, pytest under ctest).
   pybind11-dev python3-dev python3-numpy python3-pytest
   # sentemb export (src/export/): protoc generates the ONNX classes from libonnx-dev's
-  # onnx.proto, linked with the static protobuf-lite; python3-onnx checks the export
-  # in a test (tests/export).
-  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx
+  # onnx.proto, linked with the static protobuf-lite; python3-onnx and
+  # python3-sentencepiece read the export in its tests (tests/export).
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-sentencepiece
 )
 # Node.js and npm for the ONNX Runtime test of the export (tests/export), unless this
 # machine already has them (e.g. from NodeSource).

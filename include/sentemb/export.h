@@ -14,7 +14,8 @@ namespace sentemb {
 enum class ExportFormat { kOnnx, kSafetensors };
 
 std::string to_string(ExportFormat format);
-ExportFormat export_format_from_string(const std::string& name);  // "onnx", "safetensors"; UsageError
+ExportFormat export_format_from_string(
+    const std::string& name);  // "onnx", "safetensors"; UsageError
 
 // The files an export writes into its directory.
 inline constexpr const char* kOnnxModelFile = "model.onnx";

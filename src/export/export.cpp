@@ -1,5 +1,7 @@
 // `export_model`: the export directory, the tokenizer files beside the model, and the
 // format names.
+#include "sentemb/export.h"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -9,7 +11,6 @@
 
 #include "export/onnx/onnx_graph.h"
 #include "sentemb/errors.h"
-#include "sentemb/export.h"
 #include "sentemb/tokenizer.h"
 #include "tensor_file.h"
 
@@ -43,7 +44,8 @@ std::string join(const std::filesystem::path& dir, const char* file) {
 std::string tokenizer_config_json(const Model& model) {
   const ModelConfig& c = model.config;
   const std::string normalizer = normalizer_name(model.tokenizer_model);
-  const bool lowercase = normalizer.size() >= 3 && normalizer.compare(normalizer.size() - 3, 3, "_cf") == 0;
+  const bool lowercase =
+      normalizer.size() >= 3 && normalizer.compare(normalizer.size() - 3, 3, "_cf") == 0;
   nlohmann::ordered_json j;
   j["tokenizer_file"] = kTokenizerModelFile;
   j["tokenizer_type"] = "sentencepiece";
@@ -74,7 +76,8 @@ std::vector<std::string> export_model(const Model& model, ExportFormat format,
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error)
-    throw IoError(fmt::format("{}: cannot create the export directory: {}", out_dir, error.message()));
+    throw IoError(
+        fmt::format("{}: cannot create the export directory: {}", out_dir, error.message()));
   if (!std::filesystem::is_directory(dir))
     throw IoError(fmt::format("{}: not a directory", out_dir));
   // The model first: it is the part that can fail on a bad model.

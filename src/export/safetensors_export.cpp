@@ -2,9 +2,8 @@
 // size N, N bytes of JSON header, then the tensors' bytes back to back. The header
 // maps each tensor name to {"dtype", "shape", "data_offsets": [begin, end)} (offsets
 // from the first data byte) and holds "__metadata__", a map of strings only.
-#include <nlohmann/json.hpp>
-
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "export/export_tensors.h"
 #include "sentemb/export.h"
@@ -27,9 +26,8 @@ nlohmann::json safetensors_header(const ModelConfig& config, const exporting::Te
   std::uint64_t offset = 0;
   for (const auto& t : tensors) {
     const std::uint64_t bytes = std::uint64_t(t.spec.size) * sizeof(float);
-    header[t.spec.name] = {{"dtype", "F32"},
-                           {"shape", t.spec.shape},
-                           {"data_offsets", {offset, offset + bytes}}};
+    header[t.spec.name] = {
+        {"dtype", "F32"}, {"shape", t.spec.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   return header;

@@ -7,7 +7,13 @@
       model.onnx loaded by python3-onnx: onnx.checker (full check, shape inference
       included), inputs, outputs and every initializer against the model file's tensors
 
-Prints SENTEMB_TEST_SKIPPED (ctest: skipped) when python3-onnx is missing.
+  check_export.py tokenizer SENTEMB MODEL.semb WORK_DIR SENTENCES
+      the exported tokenizer.model and sentemb_tokenizer.json in python3-sentencepiece:
+      [bos_id] + the first max_length - 1 pieces' ids of each sentence must be the ids
+      sentemb itself feeds the encoder (`sentemb tokenizer encode --max-len`)
+
+Prints SENTEMB_TEST_SKIPPED (ctest: skipped) when python3-onnx or python3-sentencepiece
+is missing. (Each mode imports one of them: each carries a protobuf of its own.)
 """
 
 import json
@@ -137,10 +143,37 @@ def check_onnx(sentemb, model, work):
           f"{len(tensors)} weights equal to {model}")
 
 
+def check_tokenizer(sentemb, model, work, sentences):
+    try:
+        import sentencepiece
+    except ImportError:
+        print("SENTEMB_TEST_SKIPPED: python3-sentencepiece is not installed")
+        return
+    out = work / "tokenizer"
+    export(sentemb, model, "safetensors", out)
+    config = json.loads((out / "sentemb_tokenizer.json").read_text())
+    processor = sentencepiece.SentencePieceProcessor(model_file=str(out / config["tokenizer_file"]))
+    text = Path(sentences).read_text(encoding="utf-8")
+    theirs = [[config["bos_id"]] + processor.encode(line)[:config["max_length"] - 1]
+              for line in text.splitlines()]
+    ours = subprocess.run([sentemb, "tokenizer", "encode", "--model", str(out / "tokenizer.model"),
+                           "--max-len", str(config["max_length"])], input=text, text=True,
+                          capture_output=True, check=True).stdout.splitlines()
+    ours = [[int(i) for i in line.split()] for line in ours]
+    assert len(ours) == len(theirs) > 0, (len(ours), len(theirs))
+    for number, (a, b) in enumerate(zip(ours, theirs), 1):
+        assert a == b, f"{sentences}:{number}: sentemb {a} != sentencepiece {b}"
+    truncated = sum(len(ids) == config["max_length"] for ids in ours)
+    print(f"tokenizer: {len(ours)} sentences ({truncated} truncated) tokenized alike")
+
+
 def main():
     mode, sentemb, model, work = sys.argv[1:5]
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
+    if mode == "tokenizer":
+        check_tokenizer(sentemb, model, work, sys.argv[5])
+        return
     {"safetensors": check_safetensors, "onnx": check_onnx}[mode](sentemb, model, work)
 
 

@@ -38,18 +38,20 @@ TEST_CASE("onnx export parses back with its inputs, outputs, opset and every wei
   REQUIRE(s["opsets"].size() == 1);
   CHECK(s["opsets"][0]["domain"] == "");
   CHECK(s["opsets"][0]["version"] == sentemb::kOnnxOpset);
-  CHECK(json::parse(s["metadata"]["sentemb_config"].get<std::string>()) == json::parse(c.to_json()));
+  CHECK(json::parse(s["metadata"]["sentemb_config"].get<std::string>()) ==
+        json::parse(c.to_json()));
 
   constexpr int kInt64 = 7, kFloat = 1;  // onnx.TensorProto.DataType
   CHECK(s["inputs"] == json::parse(R"([
       {"name": "input_ids", "elem_type": 7, "dims": ["batch", "sequence"]},
       {"name": "attention_mask", "elem_type": 7, "dims": ["batch", "sequence"]}])"));
-  CHECK(s["outputs"] == json::array({
-                            {{"name", "sentence_embedding"}, {"elem_type", kFloat}, {"dims", {"batch", c.dim}}},
-                            {{"name", "token_embeddings"},
-                             {"elem_type", kFloat},
-                             {"dims", {"batch", "sequence", c.dim}}},
-                        }));
+  CHECK(s["outputs"] ==
+        json::array({
+            {{"name", "sentence_embedding"}, {"elem_type", kFloat}, {"dims", {"batch", c.dim}}},
+            {{"name", "token_embeddings"},
+             {"elem_type", kFloat},
+             {"dims", {"batch", "sequence", c.dim}}},
+        }));
   (void)kInt64;
 
   // Every parameter is an fp32 initializer of its shape and size, under its name.
@@ -97,7 +99,8 @@ TEST_CASE("safetensors export: header, metadata and the tensors' bytes", "[expor
   const std::string bytes = sentemb::safetensors_bytes(model);
   REQUIRE(bytes.size() > 8);
   std::uint64_t header_size = 0;
-  for (int i = 7; i >= 0; --i) header_size = header_size << 8 | static_cast<unsigned char>(bytes[i]);
+  for (int i = 7; i >= 0; --i)
+    header_size = header_size << 8 | static_cast<unsigned char>(bytes[i]);
   CHECK(header_size % 8 == 0);
   REQUIRE(8 + header_size <= bytes.size());
   json header = json::parse(bytes.substr(8, header_size));
@@ -119,7 +122,8 @@ TEST_CASE("safetensors export: header, metadata and the tensors' bytes", "[expor
     const std::uint64_t begin = t["data_offsets"][0], end = t["data_offsets"][1];
     REQUIRE(end - begin == std::uint64_t(spec.size) * 4);
     REQUIRE(end <= data.size());
-    CHECK(std::memcmp(data.data() + begin, model.parameters.data() + spec.offset, end - begin) == 0);
+    CHECK(std::memcmp(data.data() + begin, model.parameters.data() + spec.offset, end - begin) ==
+          0);
   }
 }
 

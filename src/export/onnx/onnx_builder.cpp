@@ -89,8 +89,8 @@ std::string GraphBuilder::int64_scalar(const std::string& name, std::int64_t val
 
 namespace {
 
-void describe(onnx::ValueInfoProto* info, const std::string& name,
-              onnx::TensorProto::DataType type, const std::vector<Dim>& dims) {
+void describe(onnx::ValueInfoProto* info, const std::string& name, onnx::TensorProto::DataType type,
+              const std::vector<Dim>& dims) {
   info->set_name(name);
   auto* tensor = info->mutable_type()->mutable_tensor_type();
   tensor->set_elem_type(type);

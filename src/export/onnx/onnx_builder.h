@@ -4,17 +4,18 @@
 // the encoder graph (onnx_export.cpp) reads like the math it computes.
 #pragma once
 
-#include "onnx/onnx.pb.h"
-
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "onnx/onnx.pb.h"
 
 namespace sentemb::exporting {
 
 onnx::AttributeProto int_attribute(const std::string& name, std::int64_t value);
 onnx::AttributeProto float_attribute(const std::string& name, float value);
-onnx::AttributeProto ints_attribute(const std::string& name, const std::vector<std::int64_t>& values);
+onnx::AttributeProto ints_attribute(const std::string& name,
+                                    const std::vector<std::int64_t>& values);
 
 // A dimension of a graph input or output: a fixed size, or a symbolic name.
 struct Dim {
@@ -28,7 +29,8 @@ class GraphBuilder {
 
   // Node `op_type` of `inputs` with one output named `output`; returns that name.
   std::string op(const std::string& op_type, const std::vector<std::string>& inputs,
-                 const std::string& output, const std::vector<onnx::AttributeProto>& attributes = {});
+                 const std::string& output,
+                 const std::vector<onnx::AttributeProto>& attributes = {});
   // The same with several outputs.
   std::vector<std::string> op(const std::string& op_type, const std::vector<std::string>& inputs,
                               const std::vector<std::string>& outputs,
@@ -37,11 +39,12 @@ class GraphBuilder {
   // Initializers (raw little-endian data); each returns its name.
   std::string floats(const std::string& name, const std::vector<std::int64_t>& shape,
                      const float* data);
-  std::string scalar(const std::string& name, float value);          // float, shape ()
+  std::string scalar(const std::string& name, float value);  // float, shape ()
   std::string int64s(const std::string& name, const std::vector<std::int64_t>& values);  // 1-D
-  std::string int64_scalar(const std::string& name, std::int64_t value);  // shape ()
+  std::string int64_scalar(const std::string& name, std::int64_t value);                 // shape ()
 
-  void input(const std::string& name, onnx::TensorProto::DataType type, const std::vector<Dim>& dims);
+  void input(const std::string& name, onnx::TensorProto::DataType type,
+             const std::vector<Dim>& dims);
   void output(const std::string& name, onnx::TensorProto::DataType type,
               const std::vector<Dim>& dims);
 

@@ -6,14 +6,14 @@
 //   token_embeddings = LN_final(x);  sentence_embedding = pool(...), L2-normalised
 // Attention: softmax(q · kᵀ / √hd + mask) · v per head, the mask adding −1e9 to the
 // scores of padded keys, as the encoder does (nn::kMaskedScore).
+#include "export/onnx/onnx_graph.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
 #include <limits>
 #include <set>
 #include <stdexcept>
-
-#include "export/onnx/onnx_graph.h"
 
 #include "export/onnx/onnx_builder.h"
 #include "nn/attention.h"
@@ -38,8 +38,7 @@ struct Values {
 
 class EncoderGraph {
  public:
-  EncoderGraph(const ModelConfig& config, const Tensors& tensors,
-               onnx::GraphProto* graph)
+  EncoderGraph(const ModelConfig& config, const Tensors& tensors, onnx::GraphProto* graph)
       : c_(config), w_(tensors), g_(graph) {}
 
   void build() {
@@ -76,17 +75,17 @@ class EncoderGraph {
     const std::string length = g_.op("Shape", {v_.ids}, "embed.length",
                                      {int_attribute("start", 1), int_attribute("end", 2)});
     const std::string positions = g_.op(
-        "Slice", {weight("pos_emb"), g_.int64s("const.zero_1d", {0}), length, g_.int64s("const.axis0", {0})},
+        "Slice",
+        {weight("pos_emb"), g_.int64s("const.zero_1d", {0}), length, g_.int64s("const.axis0", {0})},
         "embed.positions");
-    v_.mask_float = g_.op("Cast", {v_.mask}, "mask.float",
-                          {int_attribute("to", onnx::TensorProto::FLOAT)});
+    v_.mask_float =
+        g_.op("Cast", {v_.mask}, "mask.float", {int_attribute("to", onnx::TensorProto::FLOAT)});
     // (1 − mask) · −1e9: 0 on real keys, the encoder's masked score on padding.
     const std::string padding =
         g_.op("Sub", {g_.scalar("const.one", 1.0f), v_.mask_float}, "mask.padding");
     const std::string bias =
         g_.op("Mul", {padding, g_.scalar("const.masked_score", nn::kMaskedScore)}, "mask.bias");
-    v_.key_bias =
-        g_.op("Unsqueeze", {bias, g_.int64s("const.axes_1_2", {1, 2})}, "mask.key_bias");
+    v_.key_bias = g_.op("Unsqueeze", {bias, g_.int64s("const.axes_1_2", {1, 2})}, "mask.key_bias");
     v_.heads_shape = g_.int64s("const.heads_shape", {0, 0, c_.heads, c_.head_dim()});
     v_.width_shape = g_.int64s("const.width_shape", {0, 0, c_.dim});
     return g_.op("Add", {tokens, positions}, "embed.sum");
@@ -94,13 +93,13 @@ class EncoderGraph {
 
   std::string layernorm(const std::string& prefix, const std::string& x, const std::string& out) {
     return g_.op("LayerNormalization", {x, weight(prefix + ".weight"), weight(prefix + ".bias")},
-                 out,
-                 {int_attribute("axis", -1), float_attribute("epsilon", c_.layernorm_eps)});
+                 out, {int_attribute("axis", -1), float_attribute("epsilon", c_.layernorm_eps)});
   }
 
   // y = x · W + b (W stored (in, out), as parameters.h lays it out).
   std::string linear(const std::string& prefix, const std::string& x) {
-    const std::string product = g_.op("MatMul", {x, weight(prefix + ".weight")}, prefix + ".matmul");
+    const std::string product =
+        g_.op("MatMul", {x, weight(prefix + ".weight")}, prefix + ".matmul");
     return g_.op("Add", {product, weight(prefix + ".bias")}, prefix + ".out");
   }
 
@@ -115,7 +114,7 @@ class EncoderGraph {
     const std::string qkv = linear(p + "attn.qkv", h);  // (B, T, 3C): columns [q | k | v]
     const auto parts = g_.op("Split", {qkv}, std::vector<std::string>{p + "q", p + "k", p + "v"},
                              {int_attribute("axis", 2)});
-    const std::string q = split_heads(parts[0], parts[0], {0, 2, 1, 3});  // (B, NH, T, hd)
+    const std::string q = split_heads(parts[0], parts[0], {0, 2, 1, 3});   // (B, NH, T, hd)
     const std::string kt = split_heads(parts[1], parts[1], {0, 2, 3, 1});  // (B, NH, hd, T)
     const std::string v = split_heads(parts[2], parts[2], {0, 2, 1, 3});   // (B, NH, T, hd)
     const float scale = 1.0f / std::sqrt(static_cast<float>(c_.head_dim()));
@@ -127,8 +126,8 @@ class EncoderGraph {
     const std::string probs =
         g_.op("Softmax", {scores}, p + "attn.probs", {int_attribute("axis", -1)});
     const std::string context = g_.op("MatMul", {probs, v}, p + "attn.context");  // (B, NH, T, hd)
-    const std::string merged = g_.op("Transpose", {context}, p + "attn.context_t",
-                                     {ints_attribute("perm", {0, 2, 1, 3})});
+    const std::string merged =
+        g_.op("Transpose", {context}, p + "attn.context_t", {ints_attribute("perm", {0, 2, 1, 3})});
     const std::string joined = g_.op("Reshape", {merged, v_.width_shape}, p + "attn.joined");
     return linear(p + "attn.proj", joined);
   }
@@ -178,8 +177,8 @@ class EncoderGraph {
     const std::string masked = g_.op("Mul", {tokens, mask3}, "pool.masked");
     const std::string sum =
         g_.op("ReduceSum", {masked, axis1}, "pool.sum", {int_attribute("keepdims", 0)});
-    const std::string count = g_.op("ReduceSum", {v_.mask_float, axis1}, "pool.count",
-                                    {int_attribute("keepdims", 1)});
+    const std::string count =
+        g_.op("ReduceSum", {v_.mask_float, axis1}, "pool.count", {int_attribute("keepdims", 1)});
     const std::string at_least_one = g_.op("Max", {count, "const.one"}, "pool.count_1");
     return g_.op("Div", {sum, at_least_one}, "pool.mean");
   }

@@ -37,10 +37,11 @@ std::string onnx_graph_summary(const std::string& bytes) {
   for (const auto& in : graph.input()) j["inputs"].push_back(value_info(in));
   for (const auto& out : graph.output()) j["outputs"].push_back(value_info(out));
   for (const auto& t : graph.initializer())
-    j["initializers"].push_back({{"name", t.name()},
-                                 {"data_type", t.data_type()},
-                                 {"dims", std::vector<std::int64_t>(t.dims().begin(), t.dims().end())},
-                                 {"raw_bytes", t.raw_data().size()}});
+    j["initializers"].push_back(
+        {{"name", t.name()},
+         {"data_type", t.data_type()},
+         {"dims", std::vector<std::int64_t>(t.dims().begin(), t.dims().end())},
+         {"raw_bytes", t.raw_data().size()}});
   j["ops"] = nlohmann::json::array();
   for (const auto& node : graph.node()) j["ops"].push_back(node.op_type());
   return j.dump();
