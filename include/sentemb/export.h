@@ -43,8 +43,11 @@ std::string onnx_model_bytes(const Model& model);
 // dtype "F32", shape and data_offsets under its parameters.h name; __metadata__ with the
 // configuration JSON as the string "sentemb_config"), then the tensors' bytes.
 std::string safetensors_bytes(const Model& model);
-// What a consumer needs to turn text into the graph's inputs and read its outputs the
-// way `sentemb encode` does: special ids, max length, pooling, normalisation.
+// sentemb_tokenizer.json: what a consumer needs to turn text into the graph's inputs
+// and read its outputs the way `sentemb encode` does: the special ids (BOS prepended,
+// no EOS), max_length and truncation, padding, pooling, normalisation, width, and the
+// SentencePiece normalizer's name (read from the tokenizer; "lowercase" when it case
+// folds, `--lowercase` at training).
 std::string tokenizer_config_json(const Model& model);
 
 }  // namespace sentemb

@@ -7,7 +7,7 @@
 //
 //   node onnx_runtime_check.mjs --ort-modules DIR --sentemb BIN --model M.semb
 //        --sentences FILE --work DIR [--batch 64] [--min-cosine 0.99999]
-//        [--init-tokenizer T.model --init "SIZE FLAGS"]   first write M.semb: a random
+//        [--init-tokenizer T.model "--init=SIZE FLAGS"]   first write M.semb: a random
 //        model, `sentemb init --tokenizer T.model SIZE FLAGS`
 //
 // Without onnxruntime-node in DIR (tools/install-deps.sh installs it) it prints
@@ -16,15 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-
-function parseFlags(argv) {
-  const flags = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    if (!argv[i].startsWith('--') || i + 1 >= argv.length) throw new Error(`expected --flag value at ${argv[i]}`);
-    flags[argv[i].slice(2)] = argv[i + 1];
-  }
-  return flags;
-}
+import { parseArgs } from 'node:util';
 
 // A float32 (N, D) .npy file (format 1.x or 2.x, little-endian, C order).
 function readNpy(file) {
@@ -53,7 +45,8 @@ function fail(message) {
 }
 
 async function main() {
-  const flags = parseFlags(process.argv.slice(2));
+  const names = ['ort-modules', 'sentemb', 'model', 'sentences', 'work', 'batch', 'min-cosine', 'init', 'init-tokenizer'];
+  const { values: flags } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: 'string' }])) });
   const ortPath = path.resolve(flags['ort-modules'], 'onnxruntime-node');
   if (!fs.existsSync(ortPath)) {
     console.log(`SENTEMB_TEST_SKIPPED: onnxruntime-node not found in ${flags['ort-modules']} (tools/install-deps.sh installs it)`);
