@@ -31,7 +31,9 @@ foreach(part ${export_sets})
 endforeach()
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/sentemb DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.h")
+        FILES_MATCHING PATTERN "*.h"
+        # sentemb_export (protobuf made local, see CMakeLists.txt) is the CLI's, not installed.
+        PATTERN "export.h" EXCLUDE)
 install(FILES ${PROJECT_BINARY_DIR}/include/sentemb/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sentemb)
 

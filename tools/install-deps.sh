@@ -21,11 +21,34 @@ packages=(
   clang libclang-rt-14-dev libomp-dev
   # The Python module (python/) and its tests (tests/python, pytest under ctest).
   pybind11-dev python3-dev python3-numpy python3-pytest
+  # sentemb export (src/export/): protoc generates the ONNX classes from libonnx-dev's
+  # onnx.proto, linked with the static protobuf-lite; python3-onnx and
+  # python3-sentencepiece read the export in its tests (tests/export).
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-sentencepiece
 )
+# Node.js and npm for the ONNX Runtime test of the export (tests/export), unless this
+# machine already has them (e.g. from NodeSource).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 # Extra packages for the PyTorch reference and benchmarks: `--reference`.
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-torch python3-numpy python3-scipy libopenblas0-openmp sentencepiece)
 fi
+
+# ONNX Runtime (npm onnxruntime-node, CPU binaries in the package; --ignore-scripts: no
+# download at install) for the export's test, into a fixed prefix outside the source
+# tree that CMake looks in (SENTEMB_NODE_MODULES). Test-only: without it those tests
+# are reported skipped.
+install_onnxruntime_node() {
+  local prefix="${SENTEMB_NODE_PREFIX:-$HOME/.cache/sentemb/node}"
+  [[ -d "$prefix/node_modules/onnxruntime-node" ]] && return 0
+  command -v npm >/dev/null || return 0
+  mkdir -p "$prefix"
+  if ! npm install --prefix "$prefix" --ignore-scripts --no-audit --no-fund onnxruntime-node >/dev/null; then
+    echo "install-deps: npm install onnxruntime-node failed; the ONNX Runtime tests will be skipped" >&2
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,6 +57,7 @@ for p in "${packages[@]}"; do
   fi
 done
 if (( ${#missing[@]} == 0 )); then
+  install_onnxruntime_node
   exit 0
 fi
 echo "install-deps: installing ${missing[*]}" >&2
@@ -41,3 +65,4 @@ SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_onnxruntime_node
