@@ -18,8 +18,9 @@ std::vector<TextFilePart> split_at_windows(const std::string& path, int parts, s
 
 // Writes output from parts (each a complete file of `format`, in line order) and
 // removes the parts. tsv, jsonl and fvecs: the parts' bytes one after another; npy:
-// one header for all rows, then each part's data after its own header.
+// one header for all rows, then each part's data after its own header. dim and
+// type: the elements of a row.
 void join_vector_parts(const std::vector<std::string>& parts, const std::string& output,
-                       VectorFormat format, int dim);
+                       VectorFormat format, int dim, ElementType type = ElementType::kFloat32);
 
 }  // namespace sentemb::cli
