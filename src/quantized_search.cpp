@@ -27,7 +27,7 @@ void hamming_distances(const std::uint8_t* query, const std::uint8_t* codes, std
                        int width, std::uint32_t* distances) {
   const int words = width / 8;
   std::vector<std::uint64_t> q(words);
-  std::memcpy(q.data(), query, words * 8);
+  if (words > 0) std::memcpy(q.data(), query, words * 8);
   for (std::size_t r = 0; r < rows; ++r) {
     const std::uint8_t* code = codes + r * width;
     std::uint32_t h = 0;

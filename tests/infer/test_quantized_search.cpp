@@ -217,25 +217,32 @@ TEST_CASE("a quantized index file is checked against its corpus, model and range
   CHECK(is_quantized_vector_file(ubinary));
   CHECK_FALSE(is_quantized_vector_file(tmp.file("c.npy")));
 
-  auto load = [&](QuantizedSearchFiles f, int model_dim = dim, std::size_t lines = 6) {
+  auto load = [&](const std::string& index, const std::string& ranges = "",
+                  std::size_t rescore = 0, const std::string& rescore_index = "",
+                  int model_dim = 16, std::size_t lines = 6) {
+    QuantizedSearchFiles f;
+    f.index = index;
+    f.ranges = ranges;
+    f.rescore = rescore;
+    f.rescore_index = rescore_index;
     return load_quantized_search(f, lines, model_dim, "corpus.txt", "model.semb");
   };
-  CHECK(load({binary}).index().kind() == Quantization::kBinary);
-  CHECK(load({ubinary}).index().kind() == Quantization::kUbinary);
-  CHECK(load({int8, tmp.file("ranges.npy")}).index().kind() == Quantization::kInt8);
+  CHECK(load(binary).index().kind() == Quantization::kBinary);
+  CHECK(load(ubinary).index().kind() == Quantization::kUbinary);
+  CHECK(load(int8, tmp.file("ranges.npy")).index().kind() == Quantization::kInt8);
   // int8 rescoring needs the ranges of its codes.
-  CHECK_THROWS_WITH(load({binary, "", 3, int8}), Catch::Contains("--ranges FILE"));
-  CHECK(load({binary, tmp.file("ranges.npy"), 3, int8}).rescore_candidates() == 3);
-  CHECK(load({binary, "", 3, tmp.file("c.npy")}).rescore_candidates() == 3);
+  CHECK_THROWS_WITH(load(binary, "", 3, int8), Catch::Contains("--ranges FILE"));
+  CHECK(load(binary, tmp.file("ranges.npy"), 3, int8).rescore_candidates() == 3);
+  CHECK(load(binary, "", 3, tmp.file("c.npy")).rescore_candidates() == 3);
   // Wrong model width, wrong line count, missing or needless ranges.
-  CHECK_THROWS_WITH(load({binary}, 32), Catch::Contains("another model") &&
+  CHECK_THROWS_WITH(load(binary, "", 0, "", 32), Catch::Contains("another model") &&
                                             Catch::Contains("c.binary.npy") &&
                                             Catch::Contains("model.semb"));
-  CHECK_THROWS_WITH(load({int8}, 24), Catch::Contains("another model"));
-  CHECK_THROWS_WITH(load({binary}, dim, 7), Catch::Contains("corpus.txt has 7 lines"));
-  CHECK_THROWS_WITH(load({int8}), Catch::Contains("--ranges FILE"));
-  CHECK_THROWS_WITH(load({binary, tmp.file("ranges.npy")}), Catch::Contains("--ranges"));
-  CHECK_THROWS_WITH(load({binary, "", 0, tmp.file("c.npy")}), Catch::Contains("--rescore N"));
-  CHECK_THROWS_WITH(load({binary, "", 3, ubinary}), Catch::Contains("holds binary codes"));
-  CHECK_THROWS_WITH(load({int8, tmp.file("ranges.npy"), 3}), Catch::Contains("other vectors"));
+  CHECK_THROWS_WITH(load(int8, "", 0, "", 24), Catch::Contains("another model"));
+  CHECK_THROWS_WITH(load(binary, "", 0, "", dim, 7), Catch::Contains("corpus.txt has 7 lines"));
+  CHECK_THROWS_WITH(load(int8), Catch::Contains("--ranges FILE"));
+  CHECK_THROWS_WITH(load(binary, tmp.file("ranges.npy")), Catch::Contains("--ranges"));
+  CHECK_THROWS_WITH(load(binary, "", 0, tmp.file("c.npy")), Catch::Contains("--rescore N"));
+  CHECK_THROWS_WITH(load(binary, "", 3, ubinary), Catch::Contains("holds binary codes"));
+  CHECK_THROWS_WITH(load(int8, tmp.file("ranges.npy"), 3), Catch::Contains("other vectors"));
 }

@@ -4,6 +4,9 @@
 // search` offers and times brute-force top-10 searches, one query at a time
 // (as `search` answers them), on one thread:
 //   sentemb_bench_quantized CORPUS.npy QUERIES.npy [RESCORE_CANDIDATES=40]
+//   sentemb_bench_quantized random:N:D random:Q:D [RESCORE_CANDIDATES=40]
+// (random:N:D: N random unit vectors of width D, seeded: for speed at sizes
+// there is no encoded corpus for; their recall says little about real text.)
 // Prints one line per index: its bytes, queries/s, and the overlap of its top 10
 // with the exact float32 top 10 (recall@10 against brute-force float search).
 // int8 ranges are calibrated on the corpus.
@@ -13,6 +16,7 @@
 #include <cstdlib>
 #include <exception>
 #include <functional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -38,6 +42,20 @@ CodeMatrix codes_of(const Quantizer& q, const VectorMatrix& m) {
   return c;
 }
 
+// A .npy / .fvecs file, or random:N:D (normal entries, seeded by `seed`).
+VectorMatrix vectors(const std::string& source, unsigned seed) {
+  if (source.rfind("random:", 0) != 0) return read_vectors(source);
+  VectorMatrix m;
+  const std::size_t colon = source.find(':', 7);
+  m.rows = std::stoul(source.substr(7, colon - 7));
+  m.dim = std::stoi(source.substr(colon + 1));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  m.data.resize(m.rows * m.dim);
+  for (float& x : m.data) x = normal(rng);
+  return m;
+}
+
 void measure(const std::string& name, std::size_t bytes, const SearchFn& search,
              const VectorMatrix& queries, const std::vector<std::vector<SearchHit>>& exact) {
   double overlap = 0;
@@ -61,8 +79,8 @@ int main(int argc, char** argv) try {
     fmt::print(stderr, "usage: sentemb_bench_quantized CORPUS.npy QUERIES.npy [CANDIDATES]\n");
     return 2;
   }
-  VectorMatrix corpus = read_vectors(argv[1]);
-  const VectorMatrix queries = read_vectors(argv[2]);
+  VectorMatrix corpus = vectors(argv[1], 1);
+  const VectorMatrix queries = vectors(argv[2], 2);
   const std::size_t candidates = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 40;
   const int dim = corpus.dim;
   l2_normalize_rows(corpus.data.data(), corpus.rows, dim);
