@@ -45,11 +45,36 @@ void hamming_distances(const std::uint8_t* query, const std::uint8_t* codes, std
 float dot_with_bits(const float* query, const std::uint8_t* code, Quantization kind, int dim) {
   const unsigned flip = kind == Quantization::kBinary ? 0x80 : 0x00;  // binary = ubinary - 128
   float sum = 0;
-  for (int j = 0; j < dim; ++j) {
-    const unsigned byte = code[j / 8] ^ flip;
-    if (byte & (0x80u >> (j % 8))) sum += query[j];  // np.unpackbits: high bit first
+  for (int b = 0; b < dim / 8; ++b) {
+    const unsigned byte = code[b] ^ flip;
+    for (int i = 0; i < 8; ++i)  // np.unpackbits: high bit first
+      sum += (byte >> (7 - i) & 1u) ? query[8 * b + i] : 0.0f;
   }
   return sum;
+}
+
+std::vector<SearchHit> hamming_top_k(const std::uint32_t* distances, std::size_t n, std::size_t k,
+                                     int dim) {
+  k = std::min(k, n);
+  // A histogram of the distances (0..dim) gives the k-th smallest, t; then one
+  // pass takes every row under t and the first rows at t, in row order.
+  std::vector<std::size_t> count(dim + 2, 0);
+  for (std::size_t r = 0; r < n; ++r) ++count[std::min<std::uint32_t>(distances[r], dim + 1)];
+  std::uint32_t t = 0;
+  std::size_t below = 0;  // rows with distance < t
+  while (t <= static_cast<std::uint32_t>(dim) && below + count[t] < k) below += count[t++];
+  std::size_t at_t = k - below;  // rows at distance t to take
+  std::vector<SearchHit> hits;
+  hits.reserve(k);
+  for (std::size_t r = 0; r < n && hits.size() < k; ++r) {
+    if (distances[r] < t || (distances[r] == t && at_t > 0)) {
+      if (distances[r] == t) --at_t;
+      hits.push_back({r, 1.0f - 2.0f * static_cast<float>(distances[r]) / static_cast<float>(dim)});
+    }
+  }
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const SearchHit& a, const SearchHit& b) { return a.score > b.score; });
+  return hits;
 }
 
 // ---------------------------------------------------------------------------
@@ -103,19 +128,32 @@ QuantizedIndex::ScaledQuery QuantizedIndex::scale(const float* unit_query) const
 
 float QuantizedIndex::scaled_score(const ScaledQuery& q, std::size_t row) const {
   const std::uint8_t* code = codes_.row(row);
+  // Eight partial sums: one running sum is a chain of dependent float adds
+  // (no reassociation without -ffast-math), four times slower.
+  constexpr int kLanes = 8;
+  float lane[kLanes] = {};
+  int j = 0;
+  for (; j + kLanes <= dim_; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane[l] += q.weights[j + l] * center_[code[j + l]];
   float sum = q.offset;
-  for (int j = 0; j < dim_; ++j) sum += q.weights[j] * center_[code[j]];
+  for (; j < dim_; ++j) sum += q.weights[j] * center_[code[j]];
+  for (float partial : lane) sum += partial;
   return sum * inverse_norm_[row];
+}
+
+void QuantizedIndex::distances(const float* query, std::uint32_t* distances) const {
+  if (!is_binary(kind_))
+    throw UsageError(fmt::format("{} codes have no Hamming distances", to_string(kind_)));
+  const std::vector<std::uint8_t> bits = query_quantizer_.quantize(query, 1);  // signs: no scaling
+  hamming_distances(bits.data(), codes_.data.data(), codes_.rows, codes_.width, distances);
 }
 
 void QuantizedIndex::scores(const float* query, float* scores) const {
   std::vector<float> q(query, query + dim_);
   l2_normalize_rows(q.data(), 1, dim_);
   if (is_binary(kind_)) {
-    const std::vector<std::uint8_t> bits = query_quantizer_.quantize(q.data(), 1);
     std::vector<std::uint32_t> distances(codes_.rows);
-    hamming_distances(bits.data(), codes_.data.data(), codes_.rows, codes_.width,
-                      distances.data());
+    this->distances(q.data(), distances.data());
     for (std::size_t r = 0; r < codes_.rows; ++r)
       scores[r] = 1.0f - 2.0f * static_cast<float>(distances[r]) / static_cast<float>(dim_);
     return;
@@ -165,12 +203,22 @@ std::vector<float> QuantizedSearch::unit(const float* query) const {
   return q;
 }
 
+std::vector<SearchHit> QuantizedSearch::best_by_index(const float* unit_query,
+                                                      std::size_t k) const {
+  if (is_binary(index_.kind())) {
+    std::vector<std::uint32_t> distances(index_.rows());
+    index_.distances(unit_query, distances.data());
+    return hamming_top_k(distances.data(), distances.size(), k, index_.dim());
+  }
+  std::vector<float> scores(index_.rows());
+  index_.scores(unit_query, scores.data());
+  return top_k(scores.data(), scores.size(), k);
+}
+
 std::vector<SearchHit> QuantizedSearch::search(const float* query, std::size_t k) const {
   const std::vector<float> q = unit(query);
-  std::vector<float> scores(index_.rows());
-  index_.scores(q.data(), scores.data());
-  if (candidates_ == 0) return top_k(scores.data(), scores.size(), k);
-  std::vector<SearchHit> hits = top_k(scores.data(), scores.size(), std::max(k, candidates_));
+  if (candidates_ == 0) return best_by_index(q.data(), k);
+  std::vector<SearchHit> hits = best_by_index(q.data(), std::max(k, candidates_));
   for (SearchHit& hit : hits) hit.score = rescore(q.data(), hit.index);
   // Stable: equal rescored scores keep the index's order.
   std::stable_sort(hits.begin(), hits.end(),

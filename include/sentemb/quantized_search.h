@@ -32,6 +32,11 @@ namespace sentemb {
 void hamming_distances(const std::uint8_t* query, const std::uint8_t* codes, std::size_t rows,
                        int width, std::uint32_t* distances);
 
+// The k smallest of n Hamming distances as hits, best first, ties in row
+// order, scored 1 - 2h/dim: top_k by counting (distances are 0..dim), O(n).
+std::vector<SearchHit> hamming_top_k(const std::uint32_t* distances, std::size_t n, std::size_t k,
+                                     int dim);
+
 // sentence-transformers' rescoring of a binary row: query · the row's bits as
 // 0/1 values (np.unpackbits of the ubinary bytes; binary codes are flipped back
 // first), over dim floats.
@@ -55,6 +60,9 @@ class QuantizedIndex {
   void scores(const float* query, float* scores) const;
   // The same for one row.
   float score(const float* query, std::size_t row) const;
+  // Binary kinds: the Hamming distance of the query's sign bits to every row,
+  // into distances (rows()). UsageError for int8 / uint8.
+  void distances(const float* query, std::uint32_t* distances) const;
 
  private:
   // int8 / uint8: query · dequantized row = offset + Σ_j w_j center(c_j), with
@@ -102,6 +110,8 @@ class QuantizedSearch {
 
  private:
   std::vector<float> unit(const float* query) const;
+  // The k best rows by the index's own score (ties in row order).
+  std::vector<SearchHit> best_by_index(const float* unit_query, std::size_t k) const;
   float rescore(const float* unit_query, std::size_t row) const;
 
   QuantizedIndex index_;

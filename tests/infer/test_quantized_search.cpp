@@ -94,6 +94,17 @@ TEST_CASE("Hamming distances count differing bits, any width", "[quantization]")
   }
 }
 
+TEST_CASE("Hamming top-k by counting: smallest first, ties in row order", "[quantization]") {
+  const std::vector<std::uint32_t> d = {3, 1, 3, 0, 1, 3, 8};
+  const std::vector<SearchHit> hits = hamming_top_k(d.data(), d.size(), 4, 8);
+  CHECK(indices(hits) == std::vector<std::size_t>{3, 1, 4, 0});
+  CHECK(hits[0].score == 1.0f);
+  CHECK(hits[3].score == 0.25f);  // 1 - 2 * 3 / 8
+  CHECK(indices(hamming_top_k(d.data(), d.size(), 100, 8)) ==
+        std::vector<std::size_t>{3, 1, 4, 0, 2, 5, 6});
+  CHECK(hamming_top_k(d.data(), d.size(), 0, 8).empty());
+}
+
 TEST_CASE("binary top-k equals brute force over the sign bits", "[quantization]") {
   const int dim = 64;
   const VectorMatrix corpus = random_unit_rows(300, dim, 1);
