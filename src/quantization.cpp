@@ -22,10 +22,14 @@ Quantization quantization_from_string(const std::string& name) {
 
 std::string to_string(Quantization kind) {
   switch (kind) {
-    case Quantization::kInt8: return "int8";
-    case Quantization::kUint8: return "uint8";
-    case Quantization::kBinary: return "binary";
-    case Quantization::kUbinary: return "ubinary";
+    case Quantization::kInt8:
+      return "int8";
+    case Quantization::kUint8:
+      return "uint8";
+    case Quantization::kBinary:
+      return "binary";
+    case Quantization::kUbinary:
+      return "ubinary";
   }
   return "?";
 }
@@ -114,7 +118,7 @@ QuantizationRanges read_ranges(const std::string& path, int expected_dim) {
   for (int j = 0; j < m.dim; ++j) {
     if (!std::isfinite(r.min[j]) || !std::isfinite(r.max[j]) || r.min[j] > r.max[j])
       throw IoError(fmt::format("ranges file {}: dimension {} has min {} and max {}", path, j,
-                                   r.min[j], r.max[j]));
+                                r.min[j], r.max[j]));
   }
   return r;
 }
@@ -160,7 +164,7 @@ void Quantizer::quantize_scaled(const float* row, std::uint8_t* code) const {
     // NaN: 0 / 0, a value equal to a constant dimension's min (or a NaN input).
     if (std::isnan(u)) u = lowest;
     u = std::clamp(u, lowest, highest);
-    const int c = static_cast<int>(u);  // truncates toward zero
+    const int c = static_cast<int>(u);       // truncates toward zero
     code[j] = static_cast<std::uint8_t>(c);  // int8: its two's-complement byte
   }
 }

@@ -28,8 +28,7 @@ float quantized_similarity(const Quantizer& quantizer, const float* a, const flo
 }
 
 StsResult evaluate_sts_quantized(Encoder& encoder, const std::string& path,
-                                 const Quantizer& quantizer,
-                                 const ProgressCallback& on_progress) {
+                                 const Quantizer& quantizer, const ProgressCallback& on_progress) {
   CorpusReader reader(path, CorpusFormat::kSts);
   const std::size_t dim = static_cast<std::size_t>(encoder.dim());
   std::vector<double> gold, predicted;
@@ -82,9 +81,8 @@ CodeMatrix to_code_matrix(const Quantizer& quantizer, const float* rows, std::si
 QuantizedSearch quantized_candidates(const Quantizer& quantizer, const std::vector<float>& c,
                                      std::size_t nc, const QuantizedRetrievalOptions& options) {
   const int dim = quantizer.dim();
-  QuantizedSearch search(
-      QuantizedIndex(quantizer.kind(), dim, to_code_matrix(quantizer, c.data(), nc),
-                     quantizer.ranges()));
+  QuantizedSearch search(QuantizedIndex(
+      quantizer.kind(), dim, to_code_matrix(quantizer, c.data(), nc), quantizer.ranges()));
   switch (options.rescore_with) {
     case RescoreWith::kNone:
       break;
@@ -93,10 +91,10 @@ QuantizedSearch quantized_candidates(const Quantizer& quantizer, const std::vect
       break;
     case RescoreWith::kInt8: {
       const Quantizer int8(Quantization::kInt8, dim, options.int8_ranges);
-      search.set_rescoring(options.candidates,
-                           index_rescorer(QuantizedIndex(Quantization::kInt8, dim,
-                                                         to_code_matrix(int8, c.data(), nc),
-                                                         options.int8_ranges)));
+      search.set_rescoring(
+          options.candidates,
+          index_rescorer(QuantizedIndex(Quantization::kInt8, dim,
+                                        to_code_matrix(int8, c.data(), nc), options.int8_ranges)));
       break;
     }
     case RescoreWith::kFloat: {

@@ -37,7 +37,8 @@ void hamming_distances(const std::uint8_t* query, const std::uint8_t* codes, std
       h += static_cast<std::uint32_t>(__builtin_popcountll(q[w] ^ c));
     }
     for (int b = 8 * words; b < width; ++b)
-      h += static_cast<std::uint32_t>(__builtin_popcount(static_cast<unsigned>(query[b] ^ code[b])));
+      h +=
+          static_cast<std::uint32_t>(__builtin_popcount(static_cast<unsigned>(query[b] ^ code[b])));
     distances[r] = h;
   }
 }
@@ -233,8 +234,8 @@ std::size_t QuantizedSearch::rank_of(const float* query, std::size_t row) const 
   index_.scores(q.data(), scores.data());
   if (candidates_ > 0) {
     const std::vector<SearchHit> hits = top_k(scores.data(), scores.size(), candidates_);
-    const bool candidate = std::any_of(hits.begin(), hits.end(),
-                                       [row](const SearchHit& h) { return h.index == row; });
+    const bool candidate =
+        std::any_of(hits.begin(), hits.end(), [row](const SearchHit& h) { return h.index == row; });
     if (candidate) {
       const float mine = rescore(q.data(), row);
       std::size_t rank = 1;
@@ -260,9 +261,8 @@ std::vector<SearchHit> search(Encoder& encoder, const QuantizedSearch& quantized
 QuantizedSearch::Rescorer float_rescorer(VectorMatrix vectors) {
   l2_normalize_rows(vectors.data.data(), vectors.rows, vectors.dim);
   auto shared = std::make_shared<const VectorMatrix>(std::move(vectors));
-  return [shared](const float* q, std::size_t row) {
-    return dot(q, shared->row(row), shared->dim);
-  };
+  return
+      [shared](const float* q, std::size_t row) { return dot(q, shared->row(row), shared->dim); };
 }
 
 QuantizedSearch::Rescorer index_rescorer(QuantizedIndex index) {
@@ -309,10 +309,10 @@ QuantizedIndex load_index_codes(const std::string& path, const QuantizedSearchFi
                                 const std::string& corpus_path, const std::string& model_path,
                                 bool& used_ranges) {
   CodeMatrix codes = read_corpus_codes(path, corpus_lines, corpus_path);
-  const Quantization kind = codes.rows == 0 && codes.width == 0
-                                ? (codes.type == ElementType::kInt8 ? Quantization::kInt8
-                                                                    : Quantization::kUint8)
-                                : quantization_of(codes, model_dim, path, model_path);
+  const Quantization kind =
+      codes.rows == 0 && codes.width == 0
+          ? (codes.type == ElementType::kInt8 ? Quantization::kInt8 : Quantization::kUint8)
+          : quantization_of(codes, model_dim, path, model_path);
   if (is_binary(kind)) return QuantizedIndex(kind, model_dim, std::move(codes));
   if (files.ranges.empty())
     throw UsageError(fmt::format(
@@ -329,8 +329,8 @@ QuantizedSearch load_quantized_search(const QuantizedSearchFiles& files, std::si
                                       int model_dim, const std::string& corpus_path,
                                       const std::string& model_path) {
   bool used_ranges = false;
-  QuantizedSearch search(load_index_codes(files.index, files, corpus_lines, model_dim,
-                                          corpus_path, model_path, used_ranges));
+  QuantizedSearch search(load_index_codes(files.index, files, corpus_lines, model_dim, corpus_path,
+                                          model_path, used_ranges));
   if (files.rescore == 0 && !files.rescore_index.empty())
     throw UsageError("--rescore-index needs --rescore N (the candidates to rescore)");
   if (files.rescore > 0 && files.rescore_index.empty()) {

@@ -144,9 +144,12 @@ constexpr std::size_t kNpyHeaderSize = 128;
 
 const char* npy_descr(ElementType type) {
   switch (type) {
-    case ElementType::kFloat32: return "<f4";
-    case ElementType::kInt8: return "|i1";
-    case ElementType::kUint8: return "|u1";
+    case ElementType::kFloat32:
+      return "<f4";
+    case ElementType::kInt8:
+      return "|i1";
+    case ElementType::kUint8:
+      return "|u1";
   }
   return "?";
 }
@@ -260,8 +263,7 @@ class JsonlWriter : public VectorWriter {
       : VectorWriter(path, VectorFormat::kJsonl, dim, type), out_(path) {}
 
  protected:
-  void write_rows(const void* rows, std::size_t n,
-                  const std::vector<std::string>& texts) override {
+  void write_rows(const void* rows, std::size_t n, const std::vector<std::string>& texts) override {
     if (texts.size() != n)
       throw UsageError(
           fmt::format("writing {}: the jsonl format needs the text of every vector", out_.name()));
@@ -397,9 +399,12 @@ std::optional<VectorFormat> vector_format_from_path(const std::string& path) {
 
 std::string to_string(ElementType type) {
   switch (type) {
-    case ElementType::kFloat32: return "float32";
-    case ElementType::kInt8: return "int8";
-    case ElementType::kUint8: return "uint8";
+    case ElementType::kFloat32:
+      return "float32";
+    case ElementType::kInt8:
+      return "int8";
+    case ElementType::kUint8:
+      return "uint8";
   }
   return "?";
 }
@@ -586,10 +591,10 @@ NpyHeader read_npy_header(InputFile& in, const std::string& path, const char* ki
 VectorMatrix read_npy(const std::string& path) {
   InputFile in(path);
   // '<f4' is read as is, '<f8' converted.
-  const NpyHeader h = read_npy_header(in, path, "float32", "'<f4' or '<f8'",
-                                      [](const std::string& descr) {
-                                        return descr == "<f4" ? 4 : descr == "<f8" ? 8 : 0;
-                                      });
+  const NpyHeader h =
+      read_npy_header(in, path, "float32", "'<f4' or '<f8'", [](const std::string& descr) {
+        return descr == "<f4" ? 4 : descr == "<f8" ? 8 : 0;
+      });
   const std::uint64_t rows = h.rows, dim = h.dim;
   const std::size_t element_size = h.element_size;
   VectorMatrix m;
@@ -671,8 +676,9 @@ std::optional<ElementType> code_dtype(const std::string& descr) {
 
 CodeMatrix read_npy_codes(const std::string& path) {
   InputFile in(path);
-  const NpyHeader h = read_npy_header(in, path, "int8 or uint8", "'|i1' or '|u1'",
-                                      [](const std::string& descr) { return code_dtype(descr) ? 1 : 0; });
+  const NpyHeader h =
+      read_npy_header(in, path, "int8 or uint8", "'|i1' or '|u1'",
+                      [](const std::string& descr) { return code_dtype(descr) ? 1 : 0; });
   CodeMatrix m;
   m.rows = h.rows;
   m.width = static_cast<int>(h.dim);

@@ -35,7 +35,7 @@ RescoreWith rescore_with_from_string(const std::string& name);
 
 struct QuantizedRetrievalOptions {
   RescoreWith rescore_with = RescoreWith::kNone;
-  std::size_t candidates = 0;     // the top candidates rescored (> 0 with rescore_with)
+  std::size_t candidates = 0;      // the top candidates rescored (> 0 with rescore_with)
   QuantizationRanges int8_ranges;  // kInt8: the ranges of the int8 codes
 };
 

@@ -78,10 +78,10 @@ class QuantizedIndex {
   int dim_;
   CodeMatrix codes_;
   QuantizationRanges ranges_;
-  Quantizer query_quantizer_;       // binary kinds: the query's sign bits
-  float center_[256] = {};          // int8 / uint8: bucket_center of each byte
-  std::vector<float> step_;         // int8 / uint8: (dim)
-  std::vector<float> inverse_norm_; // int8 / uint8: 1 / |dequantized row| (0 for a zero row)
+  Quantizer query_quantizer_;        // binary kinds: the query's sign bits
+  float center_[256] = {};           // int8 / uint8: bucket_center of each byte
+  std::vector<float> step_;          // int8 / uint8: (dim)
+  std::vector<float> inverse_norm_;  // int8 / uint8: 1 / |dequantized row| (0 for a zero row)
 };
 
 // Search over a QuantizedIndex, with optional rescoring of the top candidates.

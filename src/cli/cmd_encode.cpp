@@ -27,7 +27,7 @@ struct EncodeArgs {
   EncoderFlags encoder;
   std::string input = "-";
   std::string output = "-";
-  std::string format;  // empty: from the output suffix
+  std::string format;       // empty: from the output suffix
   std::string quantize;     // empty: float32 vectors
   std::string calibration;  // int8 / uint8: sentences to take the ranges from (default: input)
   std::string ranges;       // int8 / uint8: ranges file to use instead
@@ -48,9 +48,9 @@ ElementType element_type(const EncodeArgs& args) {
 // The calibration options belong to int8 / uint8; nothing is silently ignored.
 void check_quantize_options(const EncodeArgs& args) {
   const bool scaled = quantizing(args) && !is_binary(quantization_from_string(args.quantize));
-  for (const auto& [value, name] : {std::pair{&args.calibration, "--calibration"},
-                                    std::pair{&args.ranges, "--ranges"},
-                                    std::pair{&args.save_ranges, "--save-ranges"}}) {
+  for (const auto& [value, name] :
+       {std::pair{&args.calibration, "--calibration"}, std::pair{&args.ranges, "--ranges"},
+        std::pair{&args.save_ranges, "--save-ranges"}}) {
     if (!value->empty() && !scaled)
       throw UsageError(fmt::format("{} is for --quantize int8 or uint8{}", name,
                                    quantizing(args) ? fmt::format(", not {}", args.quantize) : ""));
@@ -243,10 +243,10 @@ void add_encode_command(CLI::App& app) {
                   "(.npy .fvecs .bvecs .i8vecs .tsv/.txt .jsonl/.json), tsv for stdout")
       ->check(CLI::IsMember({"npy", "fvecs", "tsv", "jsonl", "bvecs", "i8vecs"}));
   cmd->add_option("--quantize", args->quantize,
-                      "Write quantized vectors, as sentence-transformers' quantize_embeddings: "
-                      "int8 / uint8 (a byte per dimension, scaled between per-dimension "
-                      "ranges), binary / ubinary (the sign bits, 8 dimensions a byte, as int8 / "
-                      "uint8; the width must be a multiple of 8)")
+                  "Write quantized vectors, as sentence-transformers' quantize_embeddings: "
+                  "int8 / uint8 (a byte per dimension, scaled between per-dimension "
+                  "ranges), binary / ubinary (the sign bits, 8 dimensions a byte, as int8 / "
+                  "uint8; the width must be a multiple of 8)")
       ->check(CLI::IsMember({"int8", "uint8", "binary", "ubinary"}));
   auto* calibration = cmd->add_option(
       "--calibration", args->calibration,

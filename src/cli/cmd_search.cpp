@@ -50,13 +50,15 @@ void run_search(const SearchArgs& args) {
   if (lines.empty()) fmt::print(stderr, "warning: corpus {} is empty\n", args.corpus);
   VectorMatrix corpus;
   std::optional<QuantizedSearch> quantized;
-  const bool quantized_options = !args.ranges.empty() || args.rescore > 0 || !args.rescore_index.empty();
+  const bool quantized_options =
+      !args.ranges.empty() || args.rescore > 0 || !args.rescore_index.empty();
   if (!args.index.empty() && is_quantized_vector_file(args.index)) {
     quantized = load_quantized_search({args.index, args.ranges, args.rescore, args.rescore_index},
                                       lines.size(), encoder.dim(), args.corpus, args.encoder.model);
   } else if (quantized_options) {
-    throw UsageError("--ranges, --rescore and --rescore-index are for an --index of quantized "
-                     "vectors (`sentemb encode --quantize`)");
+    throw UsageError(
+        "--ranges, --rescore and --rescore-index are for an --index of quantized "
+        "vectors (`sentemb encode --quantize`)");
   } else if (!args.index.empty()) {
     corpus = load_index(args.index, lines.size(), encoder.dim(), args.corpus, args.encoder.model);
   } else {

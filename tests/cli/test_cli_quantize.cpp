@@ -152,7 +152,8 @@ TEST_CASE("search over quantized indexes, with rescoring", "[cli][quantize]") {
   // A corpus line as the query finds itself: Hamming 0 (score 1), cosine ~1.
   const std::string binary = ok(search + tmp.file("b.npy") + query);
   CHECK(binary.rfind("1.0000\tWhy is the wooden door so far away?\n", 0) == 0);
-  const std::string int8 = ok(search + tmp.file("i8.npy") + " --ranges " + tmp.file("r.npy") + query);
+  const std::string int8 =
+      ok(search + tmp.file("i8.npy") + " --ranges " + tmp.file("r.npy") + query);
   CHECK(top_line(int8) == "Why is the wooden door so far away?");
   // Rescoring every line with the float vectors gives the float search.
   const std::string exact = ok(search + tmp.file("f.npy") + query);
@@ -171,8 +172,7 @@ TEST_CASE("search over quantized indexes, with rescoring", "[cli][quantize]") {
   fails(search + tmp.file("f.npy") + " --rescore 3" + query, "quantized vectors");
   // An index of another model's width.
   const std::string other = make_model(tmp, 16);
-  fails("search --model " + other + " --corpus " + corpus + " --index " + tmp.file("b.npy") +
-            query,
+  fails("search --model " + other + " --corpus " + corpus + " --index " + tmp.file("b.npy") + query,
         "another model");
 }
 

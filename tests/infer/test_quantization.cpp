@@ -110,7 +110,9 @@ TEST_CASE("bucket centres and dequantization", "[quantization]") {
   CHECK(bucket_center(Quantization::kUint8, 0) == 0.5f);
   CHECK(bucket_center(Quantization::kUint8, 254) == 254.5f);
   CHECK(bucket_center(Quantization::kUint8, 255) == 255.0f);
-  auto int8 = [](int c) { return bucket_center(Quantization::kInt8, static_cast<std::uint8_t>(c)); };
+  auto int8 = [](int c) {
+    return bucket_center(Quantization::kInt8, static_cast<std::uint8_t>(c));
+  };
   CHECK(int8(-128) == 0.0f);
   CHECK(int8(-127) == 0.5f);  // v in (0, 1]
   CHECK(int8(-1) == 126.5f);  // v in (126, 127]
@@ -137,7 +139,8 @@ TEST_CASE("bucket centres and dequantization", "[quantization]") {
 
 TEST_CASE("ranges: accumulated, saved and read back, bad files refused", "[quantization]") {
   RangeAccumulator acc(3);
-  CHECK_THROWS_WITH(acc.ranges("cal.txt"), Catch::Contains("cal.txt") && Catch::Contains("no sentences"));
+  CHECK_THROWS_WITH(acc.ranges("cal.txt"),
+                    Catch::Contains("cal.txt") && Catch::Contains("no sentences"));
   const std::vector<float> a = {1, -2, 3, 0.5f, 4, -1};
   acc.add(a.data(), 2);
   const std::vector<float> b = {-7, 0, 2};

@@ -228,9 +228,9 @@ TEST_CASE("a quantized index file is checked against its corpus, model and range
   CHECK(is_quantized_vector_file(ubinary));
   CHECK_FALSE(is_quantized_vector_file(tmp.file("c.npy")));
 
-  auto load = [&](const std::string& index, const std::string& ranges = "",
-                  std::size_t rescore = 0, const std::string& rescore_index = "",
-                  int model_dim = 16, std::size_t lines = 6) {
+  auto load = [&](const std::string& index, const std::string& ranges = "", std::size_t rescore = 0,
+                  const std::string& rescore_index = "", int model_dim = 16,
+                  std::size_t lines = 6) {
     QuantizedSearchFiles f;
     f.index = index;
     f.ranges = ranges;
@@ -247,8 +247,8 @@ TEST_CASE("a quantized index file is checked against its corpus, model and range
   CHECK(load(binary, "", 3, tmp.file("c.npy")).rescore_candidates() == 3);
   // Wrong model width, wrong line count, missing or needless ranges.
   CHECK_THROWS_WITH(load(binary, "", 0, "", 32), Catch::Contains("another model") &&
-                                            Catch::Contains("c.binary.npy") &&
-                                            Catch::Contains("model.semb"));
+                                                     Catch::Contains("c.binary.npy") &&
+                                                     Catch::Contains("model.semb"));
   CHECK_THROWS_WITH(load(int8, "", 0, "", 24), Catch::Contains("another model"));
   CHECK_THROWS_WITH(load(binary, "", 0, "", dim, 7), Catch::Contains("corpus.txt has 7 lines"));
   CHECK_THROWS_WITH(load(int8), Catch::Contains("--ranges FILE"));

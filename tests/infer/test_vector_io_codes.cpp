@@ -69,8 +69,10 @@ TEST_CASE("bvecs and i8vecs: int32 width, then the bytes", "[quantization]") {
 
 TEST_CASE("tsv and jsonl print codes as integers", "[quantization]") {
   test::TempDir tmp;
-  CHECK(write(tmp.file("i.tsv"), VectorFormat::kTsv, ElementType::kInt8) == "0\t127\t-128\n-1\t1\t-56\n");
-  CHECK(write(tmp.file("u.tsv"), VectorFormat::kTsv, ElementType::kUint8) == "0\t127\t128\n255\t1\t200\n");
+  CHECK(write(tmp.file("i.tsv"), VectorFormat::kTsv, ElementType::kInt8) ==
+        "0\t127\t-128\n-1\t1\t-56\n");
+  CHECK(write(tmp.file("u.tsv"), VectorFormat::kTsv, ElementType::kUint8) ==
+        "0\t127\t128\n255\t1\t200\n");
   CHECK(write(tmp.file("u.jsonl"), VectorFormat::kJsonl, ElementType::kUint8, {"a", "b"}) ==
         "{\"text\": \"a\", \"embedding\": [0, 127, 128]}\n"
         "{\"text\": \"b\", \"embedding\": [255, 1, 200]}\n");
@@ -78,12 +80,13 @@ TEST_CASE("tsv and jsonl print codes as integers", "[quantization]") {
 
 TEST_CASE("a format that cannot hold the elements is refused", "[quantization]") {
   test::TempDir tmp;
-  CHECK_THROWS_WITH(VectorWriter::open(tmp.file("a.fvecs"), VectorFormat::kFvecs, 3, ElementType::kUint8),
-                    Catch::Contains("use bvecs"));
-  CHECK_THROWS_WITH(VectorWriter::open(tmp.file("a.bvecs"), VectorFormat::kBvecs, 3, ElementType::kInt8),
-                    Catch::Contains("use i8vecs"));
-  CHECK_THROWS_AS(VectorWriter::open(tmp.file("a.i8vecs"), VectorFormat::kI8vecs, 3),
-                  UsageError);
+  CHECK_THROWS_WITH(
+      VectorWriter::open(tmp.file("a.fvecs"), VectorFormat::kFvecs, 3, ElementType::kUint8),
+      Catch::Contains("use bvecs"));
+  CHECK_THROWS_WITH(
+      VectorWriter::open(tmp.file("a.bvecs"), VectorFormat::kBvecs, 3, ElementType::kInt8),
+      Catch::Contains("use i8vecs"));
+  CHECK_THROWS_AS(VectorWriter::open(tmp.file("a.i8vecs"), VectorFormat::kI8vecs, 3), UsageError);
   auto floats = VectorWriter::open(tmp.file("f.npy"), VectorFormat::kNpy, 3);
   CHECK_THROWS_AS(floats->write_codes(kCodes.data(), 2), UsageError);
   auto bytes = VectorWriter::open(tmp.file("b.npy"), VectorFormat::kNpy, 3, ElementType::kInt8);

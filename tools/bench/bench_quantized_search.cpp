@@ -94,22 +94,36 @@ int main(int argc, char** argv) try {
   acc.add(corpus.data.data(), corpus.rows);
   const QuantizationRanges ranges = acc.ranges(argv[1]);
   const Quantizer int8(Quantization::kInt8, dim, ranges), binary(Quantization::kUbinary, dim);
-  const QuantizedSearch int8_search(QuantizedIndex(Quantization::kInt8, dim, codes_of(int8, corpus), ranges));
-  const QuantizedSearch binary_search(QuantizedIndex(Quantization::kUbinary, dim, codes_of(binary, corpus)));
+  const QuantizedSearch int8_search(
+      QuantizedIndex(Quantization::kInt8, dim, codes_of(int8, corpus), ranges));
+  const QuantizedSearch binary_search(
+      QuantizedIndex(Quantization::kUbinary, dim, codes_of(binary, corpus)));
   QuantizedSearch bits(QuantizedIndex(Quantization::kUbinary, dim, codes_of(binary, corpus)));
   bits.set_rescoring(candidates);
   QuantizedSearch with_int8(QuantizedIndex(Quantization::kUbinary, dim, codes_of(binary, corpus)));
-  with_int8.set_rescoring(candidates, index_rescorer(QuantizedIndex(Quantization::kInt8, dim, codes_of(int8, corpus), ranges)));
+  with_int8.set_rescoring(
+      candidates,
+      index_rescorer(QuantizedIndex(Quantization::kInt8, dim, codes_of(int8, corpus), ranges)));
   QuantizedSearch with_float(QuantizedIndex(Quantization::kUbinary, dim, codes_of(binary, corpus)));
   with_float.set_rescoring(candidates, float_rescorer(corpus));
 
   const std::size_t floats = corpus.rows * dim * sizeof(float), bytes = corpus.rows * dim;
-  measure("float32", floats, [&](const float* q) { return search(corpus, q, 10); }, queries, exact);
-  measure("int8", bytes, [&](const float* q) { return int8_search.search(q, 10); }, queries, exact);
-  measure("binary", bytes / 8, [&](const float* q) { return binary_search.search(q, 10); }, queries, exact);
-  measure("binary + rescore (bits)", bytes / 8, [&](const float* q) { return bits.search(q, 10); }, queries, exact);
-  measure("binary + rescore (int8)", bytes / 8 + bytes, [&](const float* q) { return with_int8.search(q, 10); }, queries, exact);
-  measure("binary + rescore (float32)", bytes / 8 + floats, [&](const float* q) { return with_float.search(q, 10); }, queries, exact);
+  measure(
+      "float32", floats, [&](const float* q) { return search(corpus, q, 10); }, queries, exact);
+  measure(
+      "int8", bytes, [&](const float* q) { return int8_search.search(q, 10); }, queries, exact);
+  measure(
+      "binary", bytes / 8, [&](const float* q) { return binary_search.search(q, 10); }, queries,
+      exact);
+  measure(
+      "binary + rescore (bits)", bytes / 8, [&](const float* q) { return bits.search(q, 10); },
+      queries, exact);
+  measure(
+      "binary + rescore (int8)", bytes / 8 + bytes,
+      [&](const float* q) { return with_int8.search(q, 10); }, queries, exact);
+  measure(
+      "binary + rescore (float32)", bytes / 8 + floats,
+      [&](const float* q) { return with_float.search(q, 10); }, queries, exact);
   return 0;
 } catch (const std::exception& e) {
   fmt::print(stderr, "error: {}\n", e.what());
