@@ -154,6 +154,19 @@ std::vector<std::uint8_t> Quantizer::quantize(const float* rows, std::size_t n) 
   return codes;
 }
 
+CodeMatrix Quantizer::quantize_matrix(const float* rows, std::size_t n) const {
+  CodeMatrix codes;
+  codes.rows = n;
+  codes.width = width_;
+  codes.type = element_type();
+  codes.data = quantize(rows, n);
+  return codes;
+}
+
+ElementType Quantizer::element_type() const {
+  return is_signed(kind_) ? ElementType::kInt8 : ElementType::kUint8;
+}
+
 void Quantizer::quantize_scaled(const float* row, std::uint8_t* code) const {
   // int8 shifts v by 128 before truncating toward zero, as numpy's
   // ((x - starts) / steps - 128).astype(np.int8) does; uint8 truncates v itself.

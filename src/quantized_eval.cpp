@@ -32,29 +32,15 @@ StsResult evaluate_sts_quantized(Encoder& encoder, const std::string& path,
   CorpusReader reader(path, CorpusFormat::kSts);
   const std::size_t dim = static_cast<std::size_t>(encoder.dim());
   std::vector<double> gold, predicted;
-  std::vector<Record> records;
-  std::vector<std::string> texts;  // a_0..a_{n-1}, b_0..b_{n-1}
-  for (;;) {
-    const std::size_t n = read_window(reader, kEncodeWindow, records);
-    if (n == 0) break;
-    texts.clear();
-    for (const auto& r : records) texts.push_back(r.a);
-    for (const auto& r : records) texts.push_back(r.b);
-    const std::vector<float> v = encoder.encode(texts);  // (2n, dim)
+  for_each_pair_vectors(reader, encoder, [&](const auto& records, const float* v) {
+    const std::size_t n = records.size();
     for (std::size_t i = 0; i < n; ++i) {
       gold.push_back(records[i].score);
-      predicted.push_back(quantized_similarity(quantizer, &v[i * dim], &v[(n + i) * dim]));
+      predicted.push_back(quantized_similarity(quantizer, v + i * dim, v + (n + i) * dim));
     }
     if (on_progress) on_progress(n);
-    if (n < kEncodeWindow) break;  // the input has ended
-  }
-  if (gold.empty())
-    throw Error(fmt::format("{}: no STS pairs to evaluate", path == "-" ? "<stdin>" : path));
-  StsResult result;
-  result.spearman = spearman(predicted, gold);
-  result.pearson = pearson(predicted, gold);
-  result.pairs = gold.size();
-  return result;
+  });
+  return sts_result(predicted, gold, path);
 }
 
 RescoreWith rescore_with_from_string(const std::string& name) {
@@ -68,21 +54,12 @@ RescoreWith rescore_with_from_string(const std::string& name) {
 
 namespace {
 
-CodeMatrix to_code_matrix(const Quantizer& quantizer, const float* rows, std::size_t n) {
-  CodeMatrix codes;
-  codes.rows = n;
-  codes.width = quantizer.width();
-  codes.type = is_signed(quantizer.kind()) ? ElementType::kInt8 : ElementType::kUint8;
-  codes.data = quantizer.quantize(rows, n);
-  return codes;
-}
-
 // The search over the quantized candidates, rescoring as the options say.
 QuantizedSearch quantized_candidates(const Quantizer& quantizer, const std::vector<float>& c,
                                      std::size_t nc, const QuantizedRetrievalOptions& options) {
   const int dim = quantizer.dim();
   QuantizedSearch search(QuantizedIndex(
-      quantizer.kind(), dim, to_code_matrix(quantizer, c.data(), nc), quantizer.ranges()));
+      quantizer.kind(), dim, quantizer.quantize_matrix(c.data(), nc), quantizer.ranges()));
   switch (options.rescore_with) {
     case RescoreWith::kNone:
       break;
@@ -94,7 +71,7 @@ QuantizedSearch quantized_candidates(const Quantizer& quantizer, const std::vect
       search.set_rescoring(
           options.candidates,
           index_rescorer(QuantizedIndex(Quantization::kInt8, dim,
-                                        to_code_matrix(int8, c.data(), nc), options.int8_ranges)));
+                                        int8.quantize_matrix(c.data(), nc), options.int8_ranges)));
       break;
     }
     case RescoreWith::kFloat: {

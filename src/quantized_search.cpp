@@ -81,14 +81,6 @@ std::vector<SearchHit> hamming_top_k(const std::uint32_t* distances, std::size_t
 // ---------------------------------------------------------------------------
 // QuantizedIndex
 
-namespace {
-
-ElementType element_type_of(Quantization kind) {
-  return is_signed(kind) ? ElementType::kInt8 : ElementType::kUint8;
-}
-
-}  // namespace
-
 QuantizedIndex::QuantizedIndex(Quantization kind, int dim, CodeMatrix codes,
                                QuantizationRanges ranges)
     : kind_(kind),
@@ -99,9 +91,10 @@ QuantizedIndex::QuantizedIndex(Quantization kind, int dim, CodeMatrix codes,
   if (codes_.rows > 0 && codes_.width != query_quantizer_.width())
     throw UsageError(fmt::format("{} codes of vectors of width {} have {} bytes, not {}",
                                  to_string(kind_), dim_, query_quantizer_.width(), codes_.width));
-  if (codes_.rows > 0 && codes_.type != element_type_of(kind_))
+  if (codes_.rows > 0 && codes_.type != query_quantizer_.element_type())
     throw UsageError(fmt::format("{} codes are {}, not {}", to_string(kind_),
-                                 to_string(element_type_of(kind_)), to_string(codes_.type)));
+                                 to_string(query_quantizer_.element_type()),
+                                 to_string(codes_.type)));
   codes_.width = query_quantizer_.width();
   if (is_binary(kind_)) return;
   for (int c = 0; c < 256; ++c) center_[c] = bucket_center(kind_, static_cast<std::uint8_t>(c));

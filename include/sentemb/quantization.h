@@ -33,6 +33,7 @@
 #include "sentemb/corpus.h"
 #include "sentemb/encode_stream.h"
 #include "sentemb/encoder.h"
+#include "sentemb/vector_io.h"
 
 namespace sentemb {
 
@@ -92,9 +93,13 @@ class Quantizer {
   void quantize(const float* rows, std::size_t n, std::uint8_t* codes) const;
   std::vector<std::uint8_t> quantize(const float* rows, std::size_t n) const;
 
+  // The codes as a matrix of their element type (int8 or uint8).
+  CodeMatrix quantize_matrix(const float* rows, std::size_t n) const;
+
   Quantization kind() const { return kind_; }
   int dim() const { return dim_; }
   int width() const { return width_; }  // bytes per vector
+  ElementType element_type() const;
   const QuantizationRanges& ranges() const { return ranges_; }
 
  private:

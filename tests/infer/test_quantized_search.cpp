@@ -36,15 +36,6 @@ VectorMatrix random_unit_rows(std::size_t rows, int dim, unsigned seed) {
   return m;
 }
 
-CodeMatrix codes_of(const Quantizer& q, const VectorMatrix& m) {
-  CodeMatrix c;
-  c.rows = m.rows;
-  c.width = q.width();
-  c.type = is_signed(q.kind()) ? ElementType::kInt8 : ElementType::kUint8;
-  c.data = q.quantize(m.data.data(), m.rows);
-  return c;
-}
-
 // The sign bits of a vector, one int per dimension: the brute-force reference.
 std::vector<int> signs(const float* x, int dim) {
   std::vector<int> s(dim);
@@ -111,7 +102,8 @@ TEST_CASE("binary top-k equals brute force over the sign bits", "[quantization]"
   const VectorMatrix queries = random_unit_rows(20, dim, 2);
   for (Quantization kind : {Quantization::kBinary, Quantization::kUbinary}) {
     const Quantizer q(kind, dim);
-    const QuantizedSearch search(QuantizedIndex(kind, dim, codes_of(q, corpus)));
+    const QuantizedSearch search(
+        QuantizedIndex(kind, dim, q.quantize_matrix(corpus.data.data(), corpus.rows)));
     for (std::size_t i = 0; i < queries.rows; ++i) {
       const std::vector<int> qs = signs(queries.row(i), dim);
       std::vector<std::pair<int, std::size_t>> brute;  // (distance, row)
@@ -140,12 +132,16 @@ TEST_CASE("rescoring a binary index: exact with every row rescored by floats, ne
   const VectorMatrix corpus = random_unit_rows(400, dim, 3);
   const VectorMatrix queries = random_unit_rows(30, dim, 4);
   const Quantizer q(Quantization::kUbinary, dim);
-  QuantizedSearch plain(QuantizedIndex(Quantization::kUbinary, dim, codes_of(q, corpus)));
-  QuantizedSearch all_float(QuantizedIndex(Quantization::kUbinary, dim, codes_of(q, corpus)));
+  auto index = [&] {
+    return QuantizedIndex(Quantization::kUbinary, dim,
+                          q.quantize_matrix(corpus.data.data(), corpus.rows));
+  };
+  QuantizedSearch plain(index());
+  QuantizedSearch all_float(index());
   all_float.set_rescoring(corpus.rows, float_rescorer(corpus));
-  QuantizedSearch top40_float(QuantizedIndex(Quantization::kUbinary, dim, codes_of(q, corpus)));
+  QuantizedSearch top40_float(index());
   top40_float.set_rescoring(40, float_rescorer(corpus));
-  QuantizedSearch top40_bits(QuantizedIndex(Quantization::kUbinary, dim, codes_of(q, corpus)));
+  QuantizedSearch top40_bits(index());
   top40_bits.set_rescoring(40);
 
   double recall_plain = 0, recall_float = 0, recall_bits = 0;
@@ -179,7 +175,7 @@ TEST_CASE("int8 and uint8 indexes score the cosine of the dequantized rows", "[q
   const QuantizationRanges ranges = acc.ranges("corpus");
   for (Quantization kind : {Quantization::kInt8, Quantization::kUint8}) {
     const Quantizer q(kind, dim, ranges);
-    const CodeMatrix codes = codes_of(q, corpus);
+    const CodeMatrix codes = q.quantize_matrix(corpus.data.data(), corpus.rows);
     const QuantizedIndex index(kind, dim, codes, ranges);
     std::vector<float> dequantized(corpus.rows * dim);
     dequantize(kind, ranges, codes.data.data(), corpus.rows, dequantized.data());
@@ -207,7 +203,7 @@ TEST_CASE("a quantized index file is checked against its corpus, model and range
   const VectorMatrix corpus = random_unit_rows(6, dim, 8);
   auto write_codes = [&](const std::string& name, Quantization kind, QuantizationRanges r = {}) {
     const Quantizer q(kind, dim, r);
-    const CodeMatrix c = codes_of(q, corpus);
+    const CodeMatrix c = q.quantize_matrix(corpus.data.data(), corpus.rows);
     auto w = VectorWriter::open(tmp.file(name), *vector_format_from_path(name), c.width, c.type);
     w->write_codes(c.data.data(), c.rows);
     w->close();

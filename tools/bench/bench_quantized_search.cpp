@@ -33,15 +33,6 @@ namespace {
 
 using SearchFn = std::function<std::vector<SearchHit>(const float* query)>;
 
-CodeMatrix codes_of(const Quantizer& q, const VectorMatrix& m) {
-  CodeMatrix c;
-  c.rows = m.rows;
-  c.width = q.width();
-  c.type = is_signed(q.kind()) ? ElementType::kInt8 : ElementType::kUint8;
-  c.data = q.quantize(m.data.data(), m.rows);
-  return c;
-}
-
 // A .npy / .fvecs file, or random:N:D (normal entries, seeded by `seed`).
 VectorMatrix vectors(const std::string& source, unsigned seed) {
   if (source.rfind("random:", 0) != 0) return read_vectors(source);
@@ -94,17 +85,16 @@ int main(int argc, char** argv) try {
   acc.add(corpus.data.data(), corpus.rows);
   const QuantizationRanges ranges = acc.ranges(argv[1]);
   const Quantizer int8(Quantization::kInt8, dim, ranges), binary(Quantization::kUbinary, dim);
-  const QuantizedSearch int8_search(
-      QuantizedIndex(Quantization::kInt8, dim, codes_of(int8, corpus), ranges));
-  const QuantizedSearch binary_search(
-      QuantizedIndex(Quantization::kUbinary, dim, codes_of(binary, corpus)));
-  QuantizedSearch bits(QuantizedIndex(Quantization::kUbinary, dim, codes_of(binary, corpus)));
+  auto int8_codes = [&] { return int8.quantize_matrix(corpus.data.data(), corpus.rows); };
+  auto binary_codes = [&] { return binary.quantize_matrix(corpus.data.data(), corpus.rows); };
+  const QuantizedSearch int8_search(QuantizedIndex(Quantization::kInt8, dim, int8_codes(), ranges));
+  const QuantizedSearch binary_search(QuantizedIndex(Quantization::kUbinary, dim, binary_codes()));
+  QuantizedSearch bits(QuantizedIndex(Quantization::kUbinary, dim, binary_codes()));
   bits.set_rescoring(candidates);
-  QuantizedSearch with_int8(QuantizedIndex(Quantization::kUbinary, dim, codes_of(binary, corpus)));
+  QuantizedSearch with_int8(QuantizedIndex(Quantization::kUbinary, dim, binary_codes()));
   with_int8.set_rescoring(
-      candidates,
-      index_rescorer(QuantizedIndex(Quantization::kInt8, dim, codes_of(int8, corpus), ranges)));
-  QuantizedSearch with_float(QuantizedIndex(Quantization::kUbinary, dim, codes_of(binary, corpus)));
+      candidates, index_rescorer(QuantizedIndex(Quantization::kInt8, dim, int8_codes(), ranges)));
+  QuantizedSearch with_float(QuantizedIndex(Quantization::kUbinary, dim, binary_codes()));
   with_float.set_rescoring(candidates, float_rescorer(corpus));
 
   const std::size_t floats = corpus.rows * dim * sizeof(float), bytes = corpus.rows * dim;
