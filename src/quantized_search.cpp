@@ -302,9 +302,11 @@ QuantizedIndex load_index_codes(const std::string& path, const QuantizedSearchFi
                                 const std::string& corpus_path, const std::string& model_path,
                                 bool& used_ranges) {
   CodeMatrix codes = read_corpus_codes(path, corpus_lines, corpus_path);
+  // An empty .bvecs / .i8vecs has no width to tell the kind by: searching it needs
+  // no ranges, so it is taken as binary.
   const Quantization kind =
       codes.rows == 0 && codes.width == 0
-          ? (codes.type == ElementType::kInt8 ? Quantization::kInt8 : Quantization::kUint8)
+          ? (codes.type == ElementType::kInt8 ? Quantization::kBinary : Quantization::kUbinary)
           : quantization_of(codes, model_dim, path, model_path);
   if (is_binary(kind)) return QuantizedIndex(kind, model_dim, std::move(codes));
   if (files.ranges.empty())
