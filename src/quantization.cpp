@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "sentemb/errors.h"
+#include "sentemb/tokenizer.h"
 #include "sentemb/vector_io.h"
 
 namespace sentemb {
@@ -78,15 +79,25 @@ QuantizationRanges RangeAccumulator::ranges(const std::string& source) const {
   return ranges_;
 }
 
-QuantizationRanges calibrate_ranges(Encoder& encoder, CorpusReader& reader,
-                                    const std::string& source,
+QuantizationRanges calibrate_ranges(Encoder& encoder, const std::string& path,
                                     const ProgressCallback& on_progress) {
+  // A line keeps only a little more than the tokenizer reads of it.
+  ReaderOptions options;
+  options.max_text_bytes = Tokenizer::max_input_bytes(encoder.config().max_len) + 4;
+  CorpusReader reader(path, CorpusFormat::kText, options);
   RangeAccumulator ranges(encoder.dim());
   encode_stream(encoder, reader, [&](const std::vector<std::string>& texts, const float* vectors) {
     ranges.add(vectors, texts.size());
     if (on_progress) on_progress(texts.size());
   });
-  return ranges.ranges(source);
+  return ranges.ranges(path == "-" ? "<stdin>" : path);
+}
+
+QuantizationRanges read_or_calibrate_ranges(Encoder& encoder, const std::string& ranges_path,
+                                            const std::string& calibration_path,
+                                            const ProgressCallback& on_progress) {
+  if (!ranges_path.empty()) return read_ranges(ranges_path, encoder.dim());
+  return calibrate_ranges(encoder, calibration_path, on_progress);
 }
 
 void write_ranges(const QuantizationRanges& ranges, const std::string& path) {

@@ -70,12 +70,16 @@ class RangeAccumulator {
   std::size_t rows_ = 0;
 };
 
-// The ranges of `reader`'s sentences encoded with `encoder` (streamed: memory
-// holds one window); on_progress told the sentences done. Error naming `source`
-// when the file holds no sentence.
-QuantizationRanges calibrate_ranges(Encoder& encoder, CorpusReader& reader,
-                                    const std::string& source,
+// The ranges of the sentences of a text file (one a line; "-": stdin) encoded
+// with `encoder`, streamed (memory holds one window); on_progress told the
+// sentences done. Error naming the file when it holds no sentence.
+QuantizationRanges calibrate_ranges(Encoder& encoder, const std::string& path,
                                     const ProgressCallback& on_progress = {});
+// read_ranges(ranges_path, encoder.dim()) when ranges_path is given, else
+// calibrate_ranges(encoder, calibration_path, on_progress).
+QuantizationRanges read_or_calibrate_ranges(Encoder& encoder, const std::string& ranges_path,
+                                            const std::string& calibration_path,
+                                            const ProgressCallback& on_progress = {});
 
 // Writes ranges as a (2, dim) float32 .npy; IoError naming the path.
 void write_ranges(const QuantizationRanges& ranges, const std::string& path);

@@ -116,12 +116,9 @@ QuantizationRanges quantization_ranges(const EncodeArgs& args, Encoder& encoder)
     ranges = read_ranges(args.ranges, encoder.dim());
   } else {
     const std::string& source = args.calibration.empty() ? args.input : args.calibration;
-    ReaderOptions options;
-    options.max_text_bytes = Tokenizer::max_input_bytes(encoder.config().max_len) + 4;
-    CorpusReader reader(source, CorpusFormat::kText, options);
     Progress progress("calibrate", 0, "lines");
     if (progress.enabled()) progress.set_total(count_lines(source).value_or(0));
-    ranges = calibrate_ranges(encoder, reader, source, [&](std::size_t n) { progress.advance(n); });
+    ranges = calibrate_ranges(encoder, source, [&](std::size_t n) { progress.advance(n); });
     progress.finish();
   }
   if (!args.save_ranges.empty()) write_ranges(ranges, args.save_ranges);

@@ -38,11 +38,9 @@ struct EvalArgs {
 
 // The ranges of --calibration or --ranges.
 QuantizationRanges eval_ranges(const EvalArgs& args, Encoder& encoder) {
-  if (!args.ranges.empty()) return read_ranges(args.ranges, encoder.dim());
-  if (args.calibration.empty())
+  if (args.ranges.empty() && args.calibration.empty())
     throw UsageError("int8 / uint8 vectors need ranges: --calibration FILE or --ranges FILE");
-  CorpusReader reader(args.calibration, CorpusFormat::kText);
-  return calibrate_ranges(encoder, reader, args.calibration);
+  return read_or_calibrate_ranges(encoder, args.ranges, args.calibration);
 }
 
 // The quantizer of --quantize, with the ranges int8 / uint8 need.
