@@ -26,12 +26,11 @@ std::vector<double> pair_cosines(Encoder& encoder, const std::vector<std::string
   return cosines;
 }
 
-void for_each_pair_window(CorpusReader& reader, Encoder& encoder, const PairWindowFn& on_window) {
+void for_each_pair_vectors(CorpusReader& reader, Encoder& encoder, const PairVectorsFn& on_window) {
   const std::size_t dim = static_cast<std::size_t>(encoder.dim());
   std::vector<Record> records;
   std::vector<std::string> texts;  // a_0..a_{n-1}, b_0..b_{n-1}
   std::vector<float> vectors;      // (2n, dim)
-  std::vector<double> cosines;     // (n)
   for (;;) {
     const std::size_t n = read_window(reader, kEncodeWindow, records);
     if (n == 0) break;
@@ -40,13 +39,21 @@ void for_each_pair_window(CorpusReader& reader, Encoder& encoder, const PairWind
     for (const auto& r : records) texts.push_back(r.b);
     vectors.resize(2 * n * dim);
     encoder.encode(texts, vectors.data());
-    cosines.resize(n);
-    for (std::size_t i = 0; i < n; ++i)
-      cosines[i] =
-          cosine(vectors.data() + i * dim, vectors.data() + (n + i) * dim, static_cast<int>(dim));
-    on_window(records, cosines);
+    on_window(records, vectors.data());
     if (n < kEncodeWindow) break;  // the input has ended
   }
+}
+
+void for_each_pair_window(CorpusReader& reader, Encoder& encoder, const PairWindowFn& on_window) {
+  const int dim = encoder.dim();
+  std::vector<double> cosines;  // (n)
+  for_each_pair_vectors(reader, encoder, [&](const auto& records, const float* vectors) {
+    const std::size_t n = records.size();
+    cosines.resize(n);
+    for (std::size_t i = 0; i < n; ++i)
+      cosines[i] = cosine(vectors + i * dim, vectors + (n + i) * dim, dim);
+    on_window(records, cosines);
+  });
 }
 
 StsResult evaluate_sts(Encoder& encoder, const std::string& path,
@@ -58,6 +65,11 @@ StsResult evaluate_sts(Encoder& encoder, const std::string& path,
     predicted.insert(predicted.end(), cosines.begin(), cosines.end());
     if (on_progress) on_progress(records.size());
   });
+  return sts_result(predicted, gold, path);
+}
+
+StsResult sts_result(const std::vector<double>& predicted, const std::vector<double>& gold,
+                     const std::string& path) {
   if (gold.empty())
     throw Error(fmt::format("{}: no STS pairs to evaluate", path == "-" ? "<stdin>" : path));
   StsResult result;

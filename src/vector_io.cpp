@@ -29,6 +29,28 @@ std::string os_reason() {
   return std::strerror(errno);
 }
 
+std::size_t element_size(ElementType type) {
+  return type == ElementType::kFloat32 ? sizeof(float) : 1;
+}
+
+// Appends element i of rows (of `type`) as text: the shortest float32 decimal
+// (fmt's "{}" round-trips), or the byte as a signed or unsigned integer.
+void append_element(fmt::memory_buffer& out, const void* rows, ElementType type, std::size_t i) {
+  switch (type) {
+    case ElementType::kFloat32:
+      fmt::format_to(std::back_inserter(out), "{}", static_cast<const float*>(rows)[i]);
+      break;
+    case ElementType::kInt8:
+      fmt::format_to(std::back_inserter(out), "{}",
+                     static_cast<int>(static_cast<const std::int8_t*>(rows)[i]));
+      break;
+    case ElementType::kUint8:
+      fmt::format_to(std::back_inserter(out), "{}",
+                     static_cast<unsigned>(static_cast<const std::uint8_t*>(rows)[i]));
+      break;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Output file: stdout or a created file, with checked writes.
 
@@ -120,9 +142,21 @@ constexpr std::size_t kNpyMagicSize = 6;
 // 32-bit D (87 characters at most).
 constexpr std::size_t kNpyHeaderSize = 128;
 
-std::string npy_header(std::uint64_t rows, int dim) {
-  std::string dict =
-      fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", rows, dim);
+const char* npy_descr(ElementType type) {
+  switch (type) {
+    case ElementType::kFloat32:
+      return "<f4";
+    case ElementType::kInt8:
+      return "|i1";
+    case ElementType::kUint8:
+      return "|u1";
+  }
+  return "?";
+}
+
+std::string npy_header(std::uint64_t rows, int dim, ElementType type) {
+  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}, {}), }}",
+                                 npy_descr(type), rows, dim);
   const std::size_t dict_size = kNpyHeaderSize - kNpyMagicSize - 4;
   dict.resize(dict_size - 1, ' ');
   dict += '\n';
@@ -136,30 +170,32 @@ std::string npy_header(std::uint64_t rows, int dim) {
 
 class NpyWriter : public VectorWriter {
  public:
-  NpyWriter(const std::string& path, int dim)
-      : VectorWriter(path, VectorFormat::kNpy, dim), out_(path) {
+  NpyWriter(const std::string& path, int dim, ElementType type)
+      : VectorWriter(path, VectorFormat::kNpy, dim, type), out_(path) {
     header_offset_ = out_.seekable_position();
-    if (header_offset_ >= 0) out_.write(npy_header(0, dim));  // placeholder, patched in finish()
+    // A placeholder, patched in finish().
+    if (header_offset_ >= 0) out_.write(npy_header(0, dim, type));
   }
 
  protected:
-  void write_rows(const float* rows, std::size_t n, const std::vector<std::string>&) override {
-    const std::size_t count = n * static_cast<std::size_t>(dim());
+  void write_rows(const void* rows, std::size_t n, const std::vector<std::string>&) override {
+    const std::size_t bytes = n * static_cast<std::size_t>(dim()) * element_size(element_type());
     if (header_offset_ >= 0) {
-      out_.write(rows, count * sizeof(float));
+      out_.write(rows, bytes);
     } else {
-      buffered_.insert(buffered_.end(), rows, rows + count);
+      const auto* begin = static_cast<const char*>(rows);
+      buffered_.insert(buffered_.end(), begin, begin + bytes);
     }
   }
   void finish() override {
     const std::uint64_t rows = rows_written();
     if (header_offset_ >= 0) {
       out_.seek(header_offset_);
-      out_.write(npy_header(rows, dim()));
+      out_.write(npy_header(rows, dim(), element_type()));
       out_.seek_end();
     } else {
-      out_.write(npy_header(rows, dim()));
-      out_.write(buffered_.data(), buffered_.size() * sizeof(float));
+      out_.write(npy_header(rows, dim(), element_type()));
+      out_.write(buffered_.data(), buffered_.size());
     }
     out_.close();
   }
@@ -167,23 +203,24 @@ class NpyWriter : public VectorWriter {
  private:
   OutputFile out_;
   long long header_offset_ = -1;  // where the header starts; -1: not seekable, rows buffered
-  std::vector<float> buffered_;   // (rows_written, dim) when not seekable
+  std::vector<char> buffered_;    // the (rows_written, dim) elements when not seekable
 };
 
 // ---------------------------------------------------------------------------
-// fvecs
+// fvecs, bvecs, i8vecs: int32 D, then D elements, per vector.
 
-class FvecsWriter : public VectorWriter {
+class VecsWriter : public VectorWriter {
  public:
-  FvecsWriter(const std::string& path, int dim)
-      : VectorWriter(path, VectorFormat::kFvecs, dim), out_(path) {}
+  VecsWriter(const std::string& path, VectorFormat format, int dim, ElementType type)
+      : VectorWriter(path, format, dim, type), out_(path) {}
 
  protected:
-  void write_rows(const float* rows, std::size_t n, const std::vector<std::string>&) override {
+  void write_rows(const void* rows, std::size_t n, const std::vector<std::string>&) override {
     const std::int32_t d = dim();
+    const std::size_t row_bytes = d * element_size(element_type());
     for (std::size_t i = 0; i < n; ++i) {
       out_.write(&d, sizeof d);
-      out_.write(rows + i * d, d * sizeof(float));
+      out_.write(static_cast<const char*>(rows) + i * row_bytes, row_bytes);
     }
   }
   void finish() override { out_.close(); }
@@ -198,18 +235,17 @@ class FvecsWriter : public VectorWriter {
 
 class TsvWriter : public VectorWriter {
  public:
-  TsvWriter(const std::string& path, int dim)
-      : VectorWriter(path, VectorFormat::kTsv, dim), out_(path) {}
+  TsvWriter(const std::string& path, int dim, ElementType type)
+      : VectorWriter(path, VectorFormat::kTsv, dim, type), out_(path) {}
 
  protected:
-  void write_rows(const float* rows, std::size_t n, const std::vector<std::string>&) override {
+  void write_rows(const void* rows, std::size_t n, const std::vector<std::string>&) override {
     fmt::memory_buffer line;
     for (std::size_t i = 0; i < n; ++i) {
       line.clear();
-      const float* row = rows + i * dim();
       for (int j = 0; j < dim(); ++j) {
         if (j) line.push_back('\t');
-        fmt::format_to(std::back_inserter(line), "{}", row[j]);
+        append_element(line, rows, element_type(), i * dim() + j);
       }
       line.push_back('\n');
       out_.write(line.data(), line.size());
@@ -223,12 +259,11 @@ class TsvWriter : public VectorWriter {
 
 class JsonlWriter : public VectorWriter {
  public:
-  JsonlWriter(const std::string& path, int dim)
-      : VectorWriter(path, VectorFormat::kJsonl, dim), out_(path) {}
+  JsonlWriter(const std::string& path, int dim, ElementType type)
+      : VectorWriter(path, VectorFormat::kJsonl, dim, type), out_(path) {}
 
  protected:
-  void write_rows(const float* rows, std::size_t n,
-                  const std::vector<std::string>& texts) override {
+  void write_rows(const void* rows, std::size_t n, const std::vector<std::string>& texts) override {
     if (texts.size() != n)
       throw UsageError(
           fmt::format("writing {}: the jsonl format needs the text of every vector", out_.name()));
@@ -240,13 +275,14 @@ class JsonlWriter : public VectorWriter {
       std::string text =
           nlohmann::json(texts[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       fmt::format_to(std::back_inserter(line), "{{\"text\": {}, \"embedding\": [", text);
-      const float* row = rows + i * dim();
       for (int j = 0; j < dim(); ++j) {
         if (j) fmt::format_to(std::back_inserter(line), ", ");
-        if (std::isfinite(row[j])) {
-          fmt::format_to(std::back_inserter(line), "{}", row[j]);
-        } else {
+        const std::size_t at = i * dim() + j;
+        if (element_type() == ElementType::kFloat32 &&
+            !std::isfinite(static_cast<const float*>(rows)[at])) {
           fmt::format_to(std::back_inserter(line), "null");  // JSON has no NaN / Inf
+        } else {
+          append_element(line, rows, element_type(), at);
         }
       }
       fmt::format_to(std::back_inserter(line), "]}}\n");
@@ -319,6 +355,8 @@ VectorFormat vector_format_from_string(const std::string& name) {
   if (name == "fvecs") return VectorFormat::kFvecs;
   if (name == "tsv") return VectorFormat::kTsv;
   if (name == "jsonl") return VectorFormat::kJsonl;
+  if (name == "bvecs") return VectorFormat::kBvecs;
+  if (name == "i8vecs") return VectorFormat::kI8vecs;
   throw UsageError(
       fmt::format("unknown vector format '{}' (expected one of {})", name, vector_format_names()));
 }
@@ -333,12 +371,16 @@ std::string to_string(VectorFormat format) {
       return "tsv";
     case VectorFormat::kJsonl:
       return "jsonl";
+    case VectorFormat::kBvecs:
+      return "bvecs";
+    case VectorFormat::kI8vecs:
+      return "i8vecs";
   }
   return "?";
 }
 
 std::string vector_format_names() {
-  return "npy, fvecs, tsv, jsonl";
+  return "npy, fvecs, tsv, jsonl, bvecs, i8vecs";
 }
 
 std::optional<VectorFormat> vector_format_from_path(const std::string& path) {
@@ -350,37 +392,87 @@ std::optional<VectorFormat> vector_format_from_path(const std::string& path) {
   if (ends_with(".fvecs")) return VectorFormat::kFvecs;
   if (ends_with(".tsv") || ends_with(".txt")) return VectorFormat::kTsv;
   if (ends_with(".jsonl") || ends_with(".json")) return VectorFormat::kJsonl;
+  if (ends_with(".bvecs")) return VectorFormat::kBvecs;
+  if (ends_with(".i8vecs")) return VectorFormat::kI8vecs;
   return std::nullopt;
 }
 
-VectorWriter::VectorWriter(std::string path, VectorFormat format, int dim)
-    : path_(display_name(path)), format_(format), dim_(dim) {}
+std::string to_string(ElementType type) {
+  switch (type) {
+    case ElementType::kFloat32:
+      return "float32";
+    case ElementType::kInt8:
+      return "int8";
+    case ElementType::kUint8:
+      return "uint8";
+  }
+  return "?";
+}
+
+void check_format_holds(VectorFormat format, ElementType type) {
+  ElementType only;
+  if (format == VectorFormat::kFvecs)
+    only = ElementType::kFloat32;
+  else if (format == VectorFormat::kBvecs)
+    only = ElementType::kUint8;
+  else if (format == VectorFormat::kI8vecs)
+    only = ElementType::kInt8;
+  else
+    return;  // npy, tsv, jsonl hold any
+  if (type == only) return;
+  const char* instead = type == ElementType::kFloat32 ? "fvecs"
+                        : type == ElementType::kUint8 ? "bvecs"
+                                                      : "i8vecs";
+  throw UsageError(fmt::format("the {} format holds {} elements, not {}: use {} (or npy)",
+                               to_string(format), to_string(only), to_string(type), instead));
+}
+
+VectorWriter::VectorWriter(std::string path, VectorFormat format, int dim, ElementType type)
+    : path_(display_name(path)), format_(format), dim_(dim), type_(type) {}
 
 VectorWriter::~VectorWriter() = default;
 
 std::unique_ptr<VectorWriter> VectorWriter::open(const std::string& path, VectorFormat format,
-                                                 int dim) {
+                                                 int dim, ElementType type) {
   if (dim < 1) throw UsageError(fmt::format("vector width must be positive, got {}", dim));
+  check_format_holds(format, type);
   std::unique_ptr<VectorWriter> writer;
   switch (format) {
     case VectorFormat::kNpy:
-      writer = std::make_unique<NpyWriter>(path, dim);
+      writer = std::make_unique<NpyWriter>(path, dim, type);
       break;
     case VectorFormat::kFvecs:
-      writer = std::make_unique<FvecsWriter>(path, dim);
+    case VectorFormat::kBvecs:
+    case VectorFormat::kI8vecs:
+      writer = std::make_unique<VecsWriter>(path, format, dim, type);
       break;
     case VectorFormat::kTsv:
-      writer = std::make_unique<TsvWriter>(path, dim);
+      writer = std::make_unique<TsvWriter>(path, dim, type);
       break;
     case VectorFormat::kJsonl:
-      writer = std::make_unique<JsonlWriter>(path, dim);
+      writer = std::make_unique<JsonlWriter>(path, dim, type);
       break;
   }
   return writer;
 }
 
 void VectorWriter::write(const float* rows, std::size_t n, const std::vector<std::string>& texts) {
+  write_elements(rows, ElementType::kFloat32, n, texts);
+}
+
+void VectorWriter::write_codes(const std::uint8_t* codes, std::size_t n,
+                               const std::vector<std::string>& texts) {
+  if (type_ == ElementType::kFloat32)
+    throw UsageError(fmt::format("writing {}: bytes to a float32 writer", path_));
+  write_elements(codes, type_, n, texts);
+}
+
+void VectorWriter::write_elements(const void* rows, ElementType type, std::size_t n,
+                                  const std::vector<std::string>& texts) {
   if (closed_) throw UsageError(fmt::format("writing {} after it was closed", path_));
+  if (type != type_)
+    throw UsageError(fmt::format("writing {} elements to {}, a writer of {}", to_string(type),
+                                 path_, to_string(type_)));
   if (!texts.empty() && texts.size() != n)
     throw UsageError(fmt::format("writing {}: {} rows but {} texts", path_, n, texts.size()));
   write_rows(rows, n, texts);
@@ -393,10 +485,23 @@ void VectorWriter::close() {
   finish();
 }
 
-VectorMatrix read_npy(const std::string& path) {
-  InputFile in(path);
+namespace {
+
+struct NpyHeader {
+  std::string descr;
+  std::uint64_t rows = 0, dim = 0;
+  std::size_t element_size = 0;
+};
+
+// Reads a .npy header up to its data and checks that the file holds exactly the
+// data of the shape, with elements of the size the dtype `accept` returns (0: a
+// dtype it refuses). `kind` names the arrays expected, e.g. "float32", and
+// `dtypes` their descr strings.
+template <class Accept>
+NpyHeader read_npy_header(InputFile& in, const std::string& path, const char* kind,
+                          const char* dtypes, const Accept& accept) {
   auto bad = [&](const std::string& why) {
-    return IoError(fmt::format("{}: not a 2-D float32 NumPy array: {}", path, why));
+    return IoError(fmt::format("{}: not a 2-D {} NumPy array: {}", path, kind, why));
   };
   char prefix[kNpyMagicSize + 2];
   if (in.size() < sizeof prefix) throw bad("too short for a .npy header");
@@ -424,20 +529,14 @@ VectorMatrix read_npy(const std::string& path) {
   std::string dict(dict_size, '\0');
   in.read(dict.data(), dict_size, "the header");
 
-  // descr: the dtype; '<f4' is read as is, '<f8' converted.
+  // descr: the dtype.
   std::size_t at = npy_value_start(dict, "descr");
   if (at == std::string::npos || (dict[at] != '\'' && dict[at] != '"')) throw bad("no 'descr'");
   std::size_t end = dict.find(dict[at], at + 1);
   if (end == std::string::npos) throw bad("unterminated 'descr'");
   const std::string descr = dict.substr(at + 1, end - at - 1);
-  std::size_t element_size;
-  if (descr == "<f4") {
-    element_size = 4;
-  } else if (descr == "<f8") {
-    element_size = 8;
-  } else {
-    throw bad(fmt::format("dtype '{}' (expected '<f4' or '<f8')", descr));
-  }
+  const std::size_t element_size = accept(descr);
+  if (element_size == 0) throw bad(fmt::format("dtype '{}' (expected {})", descr, dtypes));
 
   at = npy_value_start(dict, "fortran_order");
   if (at == std::string::npos) throw bad("no 'fortran_order'");
@@ -484,6 +583,20 @@ VectorMatrix read_npy(const std::string& path) {
                               fits && rows * row_bytes > left ? " (truncated)" : ""));
   }
 
+  return {descr, rows, dim, element_size};
+}
+
+}  // namespace
+
+VectorMatrix read_npy(const std::string& path) {
+  InputFile in(path);
+  // '<f4' is read as is, '<f8' converted.
+  const NpyHeader h =
+      read_npy_header(in, path, "float32", "'<f4' or '<f8'", [](const std::string& descr) {
+        return descr == "<f4" ? 4 : descr == "<f8" ? 8 : 0;
+      });
+  const std::uint64_t rows = h.rows, dim = h.dim;
+  const std::size_t element_size = h.element_size;
   VectorMatrix m;
   m.rows = rows;
   m.dim = static_cast<int>(dim);
@@ -502,29 +615,45 @@ VectorMatrix read_npy(const std::string& path) {
   return m;
 }
 
-VectorMatrix read_fvecs(const std::string& path) {
+namespace {
+
+// Reads an fvecs / bvecs / i8vecs file (`format`) of T elements: every vector
+// must have the same width. An empty file gives rows = 0, dim = 0.
+template <class T>
+std::vector<T> read_vecs(const std::string& path, const char* format, std::size_t& rows, int& dim) {
   InputFile in(path);
-  VectorMatrix m;
+  std::vector<T> data;
+  rows = 0;
+  dim = 0;
   while (in.remaining() > 0) {
     std::int32_t d = 0;
-    in.read(&d, sizeof d, fmt::format("the width of vector {}", m.rows + 1));
-    if (m.rows == 0) {
+    in.read(&d, sizeof d, fmt::format("the width of vector {}", rows + 1));
+    if (rows == 0) {
       if (d < 1 || d > (1 << 24))
-        throw IoError(fmt::format("{}: not an fvecs file: first vector has width {}", path, d));
-      m.dim = d;
-      m.data.reserve(in.remaining() / (4 + 4 * static_cast<std::uint64_t>(d)) * d);
-    } else if (d != m.dim) {
+        throw IoError(
+            fmt::format("{}: not an {} file: first vector has width {}", path, format, d));
+      dim = d;
+      data.reserve(in.remaining() / (4 + sizeof(T) * static_cast<std::uint64_t>(d)) * d);
+    } else if (d != dim) {
       throw IoError(
-          fmt::format("{}: vector {} has width {}, the first has {}", path, m.rows + 1, d, m.dim));
+          fmt::format("{}: vector {} has width {}, the first has {}", path, rows + 1, d, dim));
     }
-    // Check before growing: an 8-byte file may declare a width of 2^24 floats.
-    if (d * sizeof(float) > in.remaining())
-      throw IoError(fmt::format("{}: truncated: vector {} needs {} bytes, {} left", path,
-                                m.rows + 1, d * sizeof(float), in.remaining()));
-    m.data.resize(m.data.size() + d);
-    in.read(m.row(m.rows), d * sizeof(float), fmt::format("vector {}", m.rows + 1));
-    ++m.rows;
+    // Check before growing: an 8-byte file may declare a width of 2^24 elements.
+    if (d * sizeof(T) > in.remaining())
+      throw IoError(fmt::format("{}: truncated: vector {} needs {} bytes, {} left", path, rows + 1,
+                                d * sizeof(T), in.remaining()));
+    data.resize(data.size() + d);
+    in.read(data.data() + rows * d, d * sizeof(T), fmt::format("vector {}", rows + 1));
+    ++rows;
   }
+  return data;
+}
+
+}  // namespace
+
+VectorMatrix read_fvecs(const std::string& path) {
+  VectorMatrix m;
+  m.data = read_vecs<float>(path, "fvecs", m.rows, m.dim);
   return m;
 }
 
@@ -534,6 +663,63 @@ VectorMatrix read_vectors(const std::string& path) {
   if (format == VectorFormat::kFvecs) return read_fvecs(path);
   throw UsageError(
       fmt::format("cannot read vectors from {}: expected a .npy or .fvecs file", path));
+}
+
+namespace {
+
+// The element type of a code npy dtype; nullopt for others.
+std::optional<ElementType> code_dtype(const std::string& descr) {
+  if (descr == "|i1" || descr == "<i1" || descr == "i1") return ElementType::kInt8;
+  if (descr == "|u1" || descr == "<u1" || descr == "u1") return ElementType::kUint8;
+  return std::nullopt;
+}
+
+CodeMatrix read_npy_codes(const std::string& path) {
+  InputFile in(path);
+  const NpyHeader h =
+      read_npy_header(in, path, "int8 or uint8", "'|i1' or '|u1'",
+                      [](const std::string& descr) { return code_dtype(descr) ? 1 : 0; });
+  CodeMatrix m;
+  m.rows = h.rows;
+  m.width = static_cast<int>(h.dim);
+  m.type = *code_dtype(h.descr);
+  m.data.resize(h.rows * h.dim);
+  in.read(m.data.data(), m.data.size(), "the data");
+  return m;
+}
+
+}  // namespace
+
+ElementType vector_file_element_type(const std::string& path) {
+  const auto format = vector_format_from_path(path);
+  if (format == VectorFormat::kFvecs) return ElementType::kFloat32;
+  if (format == VectorFormat::kBvecs) return ElementType::kUint8;
+  if (format == VectorFormat::kI8vecs) return ElementType::kInt8;
+  if (format != VectorFormat::kNpy)
+    throw UsageError(fmt::format(
+        "cannot read vectors from {}: expected a .npy, .fvecs, .bvecs or .i8vecs file", path));
+  InputFile in(path);
+  const NpyHeader h = read_npy_header(in, path, "float32, int8 or uint8",
+                                      "'<f4', '<f8', '|i1' or '|u1'", [](const std::string& descr) {
+                                        if (descr == "<f4") return 4;
+                                        if (descr == "<f8") return 8;
+                                        return code_dtype(descr) ? 1 : 0;
+                                      });
+  if (auto type = code_dtype(h.descr)) return *type;
+  return ElementType::kFloat32;
+}
+
+CodeMatrix read_codes(const std::string& path) {
+  const auto format = vector_format_from_path(path);
+  if (format == VectorFormat::kNpy) return read_npy_codes(path);
+  if (format != VectorFormat::kBvecs && format != VectorFormat::kI8vecs)
+    throw UsageError(fmt::format(
+        "cannot read quantized vectors from {}: expected a .npy, .bvecs or .i8vecs file", path));
+  CodeMatrix m;
+  m.type = format == VectorFormat::kBvecs ? ElementType::kUint8 : ElementType::kInt8;
+  m.data = read_vecs<std::uint8_t>(path, format == VectorFormat::kBvecs ? "bvecs" : "i8vecs",
+                                   m.rows, m.width);
+  return m;
 }
 
 }  // namespace sentemb

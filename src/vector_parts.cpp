@@ -37,16 +37,22 @@ void skip_npy_header(std::ifstream& in, const std::string& path) {
 }
 
 // The npy output: the rows of every part, written as one process writes them.
-void join_npy(const std::vector<std::string>& parts, const std::string& output, int dim) {
-  auto writer = VectorWriter::open(output, VectorFormat::kNpy, dim);
-  std::vector<float> rows(kRowsPerRead * static_cast<std::size_t>(dim));
+void join_npy(const std::vector<std::string>& parts, const std::string& output, int dim,
+              ElementType type) {
+  auto writer = VectorWriter::open(output, VectorFormat::kNpy, dim, type);
+  const std::size_t row_bytes = dim * (type == ElementType::kFloat32 ? sizeof(float) : 1);
+  std::vector<float> floats(type == ElementType::kFloat32 ? kRowsPerRead * dim : 0);
+  std::vector<std::uint8_t> codes(type == ElementType::kFloat32 ? 0 : kRowsPerRead * dim);
+  char* buffer = floats.empty() ? reinterpret_cast<char*>(codes.data())
+                                : reinterpret_cast<char*>(floats.data());
   for (const auto& path : parts) {
     std::ifstream in = open_part(path);
     skip_npy_header(in, path);
     for (;;) {
-      in.read(reinterpret_cast<char*>(rows.data()), std::streamsize(rows.size() * sizeof(float)));
-      const std::size_t n = static_cast<std::size_t>(in.gcount()) / (sizeof(float) * dim);
-      if (n > 0) writer->write(rows.data(), n);
+      in.read(buffer, std::streamsize(kRowsPerRead * row_bytes));
+      const std::size_t n = static_cast<std::size_t>(in.gcount()) / row_bytes;
+      if (n > 0 && floats.empty()) writer->write_codes(codes.data(), n);
+      if (n > 0 && !floats.empty()) writer->write(floats.data(), n);
       if (n < kRowsPerRead) break;
     }
   }
@@ -65,9 +71,9 @@ void concatenate(const std::vector<std::string>& parts, const std::string& outpu
 }  // namespace
 
 void join_vector_files(const std::vector<std::string>& parts, const std::string& output,
-                       VectorFormat format, int dim) {
+                       VectorFormat format, int dim, ElementType type) {
   if (format == VectorFormat::kNpy)
-    join_npy(parts, output, dim);
+    join_npy(parts, output, dim, type);
   else
     concatenate(parts, output);
   for (const auto& path : parts) std::filesystem::remove(path);

@@ -32,6 +32,11 @@ using PairWindowFn =
 // cosine of each record's a and b. Memory stays flat whatever the file's size.
 void for_each_pair_window(CorpusReader& reader, Encoder& encoder, const PairWindowFn& on_window);
 
+// Called with a window of n records and their vectors, (2n, dim): the a's, then the b's.
+using PairVectorsFn = std::function<void(const std::vector<Record>& records, const float* vectors)>;
+// for_each_pair_window's loop, handing on the vectors instead of their cosines.
+void for_each_pair_vectors(CorpusReader& reader, Encoder& encoder, const PairVectorsFn& on_window);
+
 // The STS benchmark protocol: how well cos(a, b) follows the gold scores.
 struct StsResult {
   double spearman = 0;  // NaN when undefined: fewer than 2 pairs, or constant scores
@@ -44,5 +49,9 @@ struct StsResult {
 // pairs, InputError on a bad line.
 StsResult evaluate_sts(Encoder& encoder, const std::string& path,
                        const ProgressCallback& on_progress = {});
+// The correlations of predicted scores with gold ones; Error naming `path` when
+// there are none.
+StsResult sts_result(const std::vector<double>& predicted, const std::vector<double>& gold,
+                     const std::string& path);
 
 }  // namespace sentemb

@@ -10,10 +10,11 @@
 
 namespace sentemb {
 
-// Writes `output` from `parts` (each a complete float32 file of `format` with rows of
-// `dim`, in line order) and removes the parts. tsv, jsonl and fvecs: the parts' bytes
-// one after another; npy: one header for all rows, then each part's rows.
+// Writes `output` from `parts` (each a complete file of `format` with rows of `dim`
+// elements of `type`, in line order) and removes the parts. tsv, jsonl, fvecs, bvecs
+// and i8vecs: the parts' bytes one after another; npy: one header for all rows, then
+// each part's rows.
 void join_vector_files(const std::vector<std::string>& parts, const std::string& output,
-                       VectorFormat format, int dim);
+                       VectorFormat format, int dim, ElementType type = ElementType::kFloat32);
 
 }  // namespace sentemb

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "sentemb/corpus.h"
 #include "sentemb/encoder.h"
 #include "sentemb/errors.h"
+#include "sentemb/quantized_search.h"
 #include "sentemb/search.h"
 #include "sentemb/utf8.h"
 #include "sentemb/vector_io.h"
@@ -28,6 +30,9 @@ struct SearchArgs {
   std::string query;
   bool has_query = false;
   int k = 10;
+  std::string ranges;         // quantized --index: int8 / uint8 ranges
+  std::size_t rescore = 0;    // quantized --index: candidates to rescore
+  std::string rescore_index;  // quantized --index: vectors to rescore with
 };
 
 // Prints the k best lines for one query as "score TAB line", best first.
@@ -44,7 +49,17 @@ void run_search(const SearchArgs& args) {
   const std::vector<std::string> lines = read_lines(args.corpus);
   if (lines.empty()) fmt::print(stderr, "warning: corpus {} is empty\n", args.corpus);
   VectorMatrix corpus;
-  if (!args.index.empty()) {
+  std::optional<QuantizedSearch> quantized;
+  const bool quantized_options =
+      !args.ranges.empty() || args.rescore > 0 || !args.rescore_index.empty();
+  if (!args.index.empty() && is_quantized_vector_file(args.index)) {
+    quantized = load_quantized_search({args.index, args.ranges, args.rescore, args.rescore_index},
+                                      lines.size(), encoder.dim(), args.corpus, args.encoder.model);
+  } else if (quantized_options) {
+    throw UsageError(
+        "--ranges, --rescore and --rescore-index are for an --index of quantized "
+        "vectors (`sentemb encode --quantize`)");
+  } else if (!args.index.empty()) {
     corpus = load_index(args.index, lines.size(), encoder.dim(), args.corpus, args.encoder.model);
   } else {
     Progress progress("encode corpus", lines.size(), "lines");
@@ -52,12 +67,15 @@ void run_search(const SearchArgs& args) {
     progress.finish();
   }
   const auto k = static_cast<std::size_t>(args.k);
+  auto answer = [&](const std::string& query) {
+    return quantized ? search(encoder, *quantized, query, k) : search(encoder, corpus, query, k);
+  };
 
   if (args.has_query) {
     std::size_t bad = 0;
     if (!is_valid_utf8(args.query, &bad))
       throw UsageError(fmt::format("--query is not valid UTF-8 (byte {})", bad));
-    print_hits(search(encoder, corpus, args.query, k), lines);
+    print_hits(answer(args.query), lines);
     return;
   }
   // One query per stdin line, answered as it arrives (works interactively);
@@ -68,7 +86,7 @@ void run_search(const SearchArgs& args) {
   while (queries.next(record)) {
     if (!first) std::fputc('\n', stdout);
     first = false;
-    print_hits(search(encoder, corpus, record.a, k), lines);
+    print_hits(answer(record.a), lines);
   }
 }
 
@@ -86,7 +104,21 @@ void add_search_command(CLI::App& app) {
       ->required();
   cmd->add_option("--index", args->index,
                   "Vectors of the corpus lines from `sentemb encode` (.npy or .fvecs), same "
-                  "model and same line count; default: encode the corpus now");
+                  "model and same line count; default: encode the corpus now. Quantized "
+                  "vectors (encode --quantize: int8 / uint8 .npy, .bvecs, .i8vecs) are searched "
+                  "by cosine with the dequantized rows (int8, uint8) or by Hamming distance "
+                  "(binary, ubinary; score 1 - 2 h / D)");
+  cmd->add_option("--ranges", args->ranges,
+                  "The ranges an int8 / uint8 --index or --rescore-index was quantized with "
+                  "(encode --save-ranges)");
+  cmd->add_option("--rescore", args->rescore,
+                  "Quantized --index: re-rank the top N (or -k if more) by the float query against "
+                  "--rescore-index, or against a binary index's own bits as 0/1 (as "
+                  "sentence-transformers)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--rescore-index", args->rescore_index,
+                  "With --rescore: the same corpus as float32 vectors (.npy, .fvecs; exact "
+                  "cosine) or int8 / uint8 codes (with --ranges)");
   cmd->add_option("--query,-q", args->query, "The query (default: one per stdin line)");
   cmd->add_option("-k,--top-k", args->k, "How many lines to print per query")
       ->check(CLI::PositiveNumber);

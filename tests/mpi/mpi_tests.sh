@@ -65,6 +65,15 @@ encode)
     cmp "$work/one.$format" "$work/two.$format"
     echo "$format: the same bytes from 1 and 2 processes"
   done
+  # Quantized: rank 0 calibrates the int8 ranges on the whole input and hands them on.
+  for quantize in int8 ubinary; do
+    "$bin" encode --model "$work/model.semb" --input "$work/in.txt" --threads 1 \
+      --quantize "$quantize" --output "$work/one.$quantize.npy" 2>/dev/null
+    mpi "$bin" encode --model "$work/model.semb" --input "$work/in.txt" --threads 1 \
+      --quantize "$quantize" --output "$work/two.$quantize.npy" 2>/dev/null
+    cmp "$work/one.$quantize.npy" "$work/two.$quantize.npy"
+    echo "npy --quantize $quantize: the same bytes from 1 and 2 processes"
+  done
   if ls "$work"/*.part* 2>/dev/null; then echo "parts left behind"; exit 1; fi ;;
 fault)  # SIGKILL one rank: the job ends within 30 s, non-zero; --resume continues
   run="--pairs $data/train/pairs.tsv --batch 128 --out $work/model.semb --checkpoint-dir $work/ckpt
