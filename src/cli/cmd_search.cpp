@@ -1,10 +1,12 @@
 // `sentemb search`: the corpus lines most similar to a query, by brute-force
-// cosine similarity over the whole corpus (fine up to millions of lines).
+// cosine similarity over the whole corpus (fine up to millions of lines), or
+// through a faiss index from `sentemb index build` (sentemb/vector_index.h).
 #include <fmt/format.h>
 
 #include <cstddef>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "sentemb/errors.h"
 #include "sentemb/search.h"
 #include "sentemb/utf8.h"
+#include "sentemb/vector_index.h"
 #include "sentemb/vector_io.h"
 
 namespace sentemb::cli {
@@ -28,6 +31,7 @@ struct SearchArgs {
   std::string query;
   bool has_query = false;
   int k = 10;
+  IndexSearchOptions ann;  // --ef-search, --nprobe: faiss indexes only
 };
 
 // Prints the k best lines for one query as "score TAB line", best first.
@@ -44,7 +48,16 @@ void run_search(const SearchArgs& args) {
   const std::vector<std::string> lines = read_lines(args.corpus);
   if (lines.empty()) fmt::print(stderr, "warning: corpus {} is empty\n", args.corpus);
   VectorMatrix corpus;
-  if (!args.index.empty()) {
+  std::optional<VectorIndex> ann;
+  if (!args.index.empty() && is_faiss_index_path(args.index)) {
+    ann = VectorIndex::open(args.index);
+    const std::string warning = ann->check_matches(args.encoder.model, encoder.dim(),
+                                                   args.encoder.precision, lines, args.corpus);
+    if (!warning.empty()) fmt::print(stderr, "warning: index {}: {}\n", args.index, warning);
+  } else if (args.ann.ef_search > 0 || args.ann.nprobe > 0) {
+    throw UsageError("--ef-search and --nprobe need --index with a faiss index (sentemb index "
+                     "build)");
+  } else if (!args.index.empty()) {
     corpus = load_index(args.index, lines.size(), encoder.dim(), args.corpus, args.encoder.model);
   } else {
     Progress progress("encode corpus", lines.size(), "lines");
@@ -52,12 +65,15 @@ void run_search(const SearchArgs& args) {
     progress.finish();
   }
   const auto k = static_cast<std::size_t>(args.k);
+  auto find = [&](const std::string& query) {
+    return ann ? ann->search(encoder, query, k, args.ann) : search(encoder, corpus, query, k);
+  };
 
   if (args.has_query) {
     std::size_t bad = 0;
     if (!is_valid_utf8(args.query, &bad))
       throw UsageError(fmt::format("--query is not valid UTF-8 (byte {})", bad));
-    print_hits(search(encoder, corpus, args.query, k), lines);
+    print_hits(find(args.query), lines);
     return;
   }
   // One query per stdin line, answered as it arrives (works interactively);
@@ -68,7 +84,7 @@ void run_search(const SearchArgs& args) {
   while (queries.next(record)) {
     if (!first) std::fputc('\n', stdout);
     first = false;
-    print_hits(search(encoder, corpus, record.a, k), lines);
+    print_hits(find(record.a), lines);
   }
 }
 
@@ -85,12 +101,20 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--corpus,-c", args->corpus, "Text file to search, one sentence per line")
       ->required();
   cmd->add_option("--index", args->index,
-                  "Vectors of the corpus lines from `sentemb encode` (.npy or .fvecs), same "
-                  "model and same line count; default: encode the corpus now");
+                  "Vectors of the corpus lines from `sentemb encode` (.npy or .fvecs, brute "
+                  "force), or a faiss index from `sentemb index build` (any other name); same "
+                  "model and corpus; default: encode the corpus now");
   cmd->add_option("--query,-q", args->query, "The query (default: one per stdin line)");
   cmd->add_option("-k,--top-k", args->k, "How many lines to print per query")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--ef-search", args->ann.ef_search,
+                  "HNSW index: candidate list while searching (0: the index's, 64; at least k)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--nprobe", args->ann.nprobe,
+                  "IVF index: k-means cells visited per query (0: the index's, 16)")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([args, cmd] {
+    args->ann.threads = args->encoder.threads;
     args->has_query = cmd->count("--query") > 0;
     run_search(*args);
   });

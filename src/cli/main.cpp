@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   add_search_command(app);
   add_mine_command(app);
   add_serve_command(app);
+  add_index_command(app);
 
   return run(app, argc, argv);
 }
