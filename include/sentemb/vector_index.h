@@ -37,7 +37,8 @@ std::string to_string(IndexKind kind);
 struct IndexSpec {
   IndexKind kind = IndexKind::kHnsw;
   // How vectors are stored: "none" (float32), "sq8" (one byte a dimension), or
-  // "pqM" (product quantization, M bytes a vector; M divides the width).
+  // "pqM" (product quantization, M bytes a vector; M divides the width; flat and
+  // ivf only).
   std::string quantize = "none";
   int hnsw_m = 32;            // HNSW: neighbours per node (2 * M on layer 0)
   int ef_construction = 200;  // HNSW: candidate list while inserting
@@ -52,17 +53,17 @@ struct IndexSpec {
 // The faiss index_factory description of a spec for vectors of width `dim`, e.g.
 // "HNSW32", "HNSW32_SQ8", "IVF1024,PQ32", "Flat". `rows`: the corpus size (for the
 // default IVF list count). UsageError for a bad quantize name, a PQ width that does
-// not divide dim, or non-positive sizes.
+// not divide dim, HNSW over PQ, or non-positive sizes.
 std::string faiss_description(const IndexSpec& spec, int dim, std::size_t rows);
 // The IVF list count a spec gives for `rows` vectors (its ivf_lists, or the default).
 int ivf_list_count(const IndexSpec& spec, std::size_t rows);
 
 // What an index was built from: the contents of PATH.json.
 struct IndexMeta {
-  std::string kind;         // to_string(IndexKind)
-  std::string quantize;     // IndexSpec::quantize
-  std::string description;  // the faiss index_factory string
-  std::string model;        // the model file's path at build time
+  std::string kind;            // to_string(IndexKind)
+  std::string quantize;        // IndexSpec::quantize
+  std::string description;     // the faiss index_factory string
+  std::string model;           // the model file's path at build time
   std::string model_checksum;  // the model file's own checksum (its last 8 bytes), hex
   int dim = 0;
   std::string precision;  // the encoder's precision (fp32, bf16, int8)

@@ -26,15 +26,14 @@ void run_index_build(IndexBuildArgs& args) {
   args.spec.threads = args.encoder.threads;
   Encoder encoder = args.encoder.load();
   Progress progress("index", 0, "lines");
-  const IndexBuildResult r =
-      build_index(encoder, args.encoder.model, args.corpus, args.spec, args.out,
-                  [&](std::size_t n) { progress.advance(n); });
+  const IndexBuildResult r = build_index(encoder, args.encoder.model, args.corpus, args.spec,
+                                         args.out, [&](std::size_t n) { progress.advance(n); });
   progress.finish();
   fmt::print(stderr,
              "index {}: {} vectors of width {} ({}, faiss \"{}\"), {:.1f} MB; train {:.1f} s, "
              "add {:.1f} s; metadata {}\n",
-             args.out, r.vectors, r.meta.dim, r.meta.kind, r.meta.description,
-             r.index_bytes / 1e6, r.train_seconds, r.add_seconds, index_meta_path(args.out));
+             args.out, r.vectors, r.meta.dim, r.meta.kind, r.meta.description, r.index_bytes / 1e6,
+             r.train_seconds, r.add_seconds, index_meta_path(args.out));
 }
 
 void add_build(CLI::App& parent) {

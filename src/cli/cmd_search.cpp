@@ -55,8 +55,9 @@ void run_search(const SearchArgs& args) {
                                                    args.encoder.precision, lines, args.corpus);
     if (!warning.empty()) fmt::print(stderr, "warning: index {}: {}\n", args.index, warning);
   } else if (args.ann.ef_search > 0 || args.ann.nprobe > 0) {
-    throw UsageError("--ef-search and --nprobe need --index with a faiss index (sentemb index "
-                     "build)");
+    throw UsageError(
+        "--ef-search and --nprobe need --index with a faiss index (sentemb index "
+        "build)");
   } else if (!args.index.empty()) {
     corpus = load_index(args.index, lines.size(), encoder.dim(), args.corpus, args.encoder.model);
   } else {

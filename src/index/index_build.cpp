@@ -58,15 +58,16 @@ IndexBuildResult build_index(Encoder& encoder, const std::string& model_path,
   LineChecksum checksum;
   CorpusReader reader(corpus_path, CorpusFormat::kText);
   std::vector<float> unit;
-  result.vectors = encode_stream(encoder, reader, [&](const std::vector<std::string>& texts,
-                                                      const float* vectors) {
-    for (const auto& text : texts) checksum.add(text);
-    unit.assign(vectors, vectors + texts.size() * dim);
-    // Unit rows make inner products cosines, whether or not the model normalises.
-    l2_normalize_rows(unit.data(), texts.size(), dim);
-    filler.add(unit.data(), texts.size());
-    if (on_progress) on_progress(texts.size());
-  });
+  result.vectors = encode_stream(encoder, reader,
+                                 [&](const std::vector<std::string>& texts, const float* vectors) {
+                                   for (const auto& text : texts) checksum.add(text);
+                                   unit.assign(vectors, vectors + texts.size() * dim);
+                                   // Unit rows make inner products cosines, whether or not the
+                                   // model normalises.
+                                   l2_normalize_rows(unit.data(), texts.size(), dim);
+                                   filler.add(unit.data(), texts.size());
+                                   if (on_progress) on_progress(texts.size());
+                                 });
   if (result.vectors != rows)
     throw IoError(fmt::format("corpus {} changed while it was indexed ({} lines, then {})",
                               corpus_path, rows, result.vectors));
@@ -83,7 +84,8 @@ IndexBuildResult build_index(Encoder& encoder, const std::string& model_path,
   m.corpus = corpus_path;
   m.corpus_lines = rows;
   m.corpus_checksum = checksum.hex();
-  if (spec.kind == IndexKind::kHnsw) m.hnsw_m = spec.hnsw_m, m.ef_construction = spec.ef_construction;
+  if (spec.kind == IndexKind::kHnsw)
+    m.hnsw_m = spec.hnsw_m, m.ef_construction = spec.ef_construction;
   if (spec.kind == IndexKind::kIvf) m.ivf_lists = ivf_list_count(spec, rows);
   m.train_size = filler.train_size();
 

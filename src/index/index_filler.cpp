@@ -36,11 +36,10 @@ IndexFiller::IndexFiller(const IndexSpec& spec, int dim, std::size_t rows)
       static_cast<std::size_t>(spec.ivf_lists) > rows)
     throw UsageError(fmt::format("--ivf-lists {}: more lists than the {} vectors to index",
                                  spec.ivf_lists, rows));
-  index_.reset(faiss_call<UsageError>(fmt::format("cannot make a faiss index {}", description_),
-                                      [&] {
-                                        return faiss::index_factory(dim, description_.c_str(),
-                                                                    faiss::METRIC_INNER_PRODUCT);
-                                      }));
+  index_.reset(
+      faiss_call<UsageError>(fmt::format("cannot make a faiss index {}", description_), [&] {
+        return faiss::index_factory(dim, description_.c_str(), faiss::METRIC_INNER_PRODUCT);
+      }));
   if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get())) {
     hnsw->hnsw.efConstruction = spec.ef_construction;
     hnsw->hnsw.efSearch = kDefaultEfSearch;
@@ -48,8 +47,8 @@ IndexFiller::IndexFiller(const IndexSpec& spec, int dim, std::size_t rows)
   if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index_.get()))
     ivf->nprobe = std::min<std::size_t>(kDefaultNprobe, ivf->nlist);
   if (!index_->is_trained)
-    train_size_ = std::min(rows, spec.train_size > 0 ? spec.train_size
-                                                     : default_train_size(spec, rows));
+    train_size_ =
+        std::min(rows, spec.train_size > 0 ? spec.train_size : default_train_size(spec, rows));
 }
 
 void IndexFiller::add(const float* unit_rows, std::size_t n) {

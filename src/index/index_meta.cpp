@@ -13,7 +13,9 @@
 namespace sentemb {
 namespace {
 
-std::string hex64(std::uint64_t v) { return fmt::format("{:016x}", v); }
+std::string hex64(std::uint64_t v) {
+  return fmt::format("{:016x}", v);
+}
 
 }  // namespace
 
@@ -44,9 +46,10 @@ IndexMeta IndexMeta::from_json(const std::string& text, const std::string& sourc
   if (j.is_discarded() || !j.is_object())
     throw ModelFileError(fmt::format("{}: not a JSON object", source));
   if (j.value("format", "") != "sentemb-faiss-index")
-    throw ModelFileError(fmt::format("{}: not a sentemb index metadata file (\"format\" is not "
-                                     "\"sentemb-faiss-index\")",
-                                     source));
+    throw ModelFileError(
+        fmt::format("{}: not a sentemb index metadata file (\"format\" is not "
+                    "\"sentemb-faiss-index\")",
+                    source));
   IndexMeta m;
   try {
     m.kind = j.at("kind").get<std::string>();
@@ -92,7 +95,9 @@ void LineChecksum::add(const std::string& line) {
   hash_ = (hash_ ^ static_cast<unsigned char>('\n')) * kPrime;
 }
 
-std::string LineChecksum::hex() const { return hex64(hash_); }
+std::string LineChecksum::hex() const {
+  return hex64(hash_);
+}
 
 std::string corpus_checksum(const std::vector<std::string>& lines) {
   LineChecksum sum;
@@ -105,6 +110,8 @@ bool is_faiss_index_path(const std::string& path) {
   return format != VectorFormat::kNpy && format != VectorFormat::kFvecs;
 }
 
-std::string index_meta_path(const std::string& index_path) { return index_path + ".json"; }
+std::string index_meta_path(const std::string& index_path) {
+  return index_path + ".json";
+}
 
 }  // namespace sentemb

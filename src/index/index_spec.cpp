@@ -27,9 +27,10 @@ std::string storage_code(const IndexSpec& spec, int dim) {
   if (spec.quantize == "sq8") return "SQ8";
   const int m = pq_bytes(spec.quantize);
   if (m <= 0)
-    throw UsageError(fmt::format("--quantize {}: expected none, sq8 or pqM (M bytes a vector, "
-                                 "e.g. pq32)",
-                                 spec.quantize));
+    throw UsageError(
+        fmt::format("--quantize {}: expected none, sq8 or pqM (M bytes a vector, "
+                    "e.g. pq32)",
+                    spec.quantize));
   if (dim % m != 0)
     throw UsageError(fmt::format("--quantize {}: {} bytes a vector must divide the width {}",
                                  spec.quantize, m, dim));
@@ -47,9 +48,12 @@ IndexKind index_kind_from_string(const std::string& name) {
 
 std::string to_string(IndexKind kind) {
   switch (kind) {
-    case IndexKind::kFlat: return "flat";
-    case IndexKind::kHnsw: return "hnsw";
-    case IndexKind::kIvf: return "ivf";
+    case IndexKind::kFlat:
+      return "flat";
+    case IndexKind::kHnsw:
+      return "hnsw";
+    case IndexKind::kIvf:
+      return "ivf";
   }
   return "?";
 }
@@ -66,12 +70,21 @@ std::string faiss_description(const IndexSpec& spec, int dim, std::size_t rows) 
   if (dim <= 0) throw UsageError(fmt::format("index width must be positive, got {}", dim));
   const std::string storage = storage_code(spec, dim);
   switch (spec.kind) {
-    case IndexKind::kFlat: return storage;
+    case IndexKind::kFlat:
+      return storage;
     case IndexKind::kHnsw:
       if (spec.hnsw_m < 2 || spec.ef_construction < 1)
-        throw UsageError(fmt::format("--hnsw-m {} / --ef-construction {}: need M >= 2 and "
-                                     "efConstruction >= 1",
-                                     spec.hnsw_m, spec.ef_construction));
+        throw UsageError(
+            fmt::format("--hnsw-m {} / --ef-construction {}: need M >= 2 and "
+                        "efConstruction >= 1",
+                        spec.hnsw_m, spec.ef_construction));
+      // faiss 1.7 builds HNSW over PQ codes as an L2 index whatever the metric
+      // asked, and trains it very slowly: refused rather than half supported.
+      if (storage.rfind("PQ", 0) == 0)
+        throw UsageError(
+            fmt::format("--kind hnsw --quantize {}: faiss has no inner-product HNSW "
+                        "over PQ codes; use --quantize sq8, or --kind ivf with pq",
+                        spec.quantize));
       return storage == "Flat" ? fmt::format("HNSW{}", spec.hnsw_m)
                                : fmt::format("HNSW{}_{}", spec.hnsw_m, storage);
     case IndexKind::kIvf:

@@ -28,8 +28,12 @@ VectorIndex::VectorIndex(VectorIndex&&) noexcept = default;
 VectorIndex& VectorIndex::operator=(VectorIndex&&) noexcept = default;
 VectorIndex::~VectorIndex() = default;
 
-const IndexMeta& VectorIndex::meta() const { return impl_->meta; }
-std::size_t VectorIndex::size() const { return static_cast<std::size_t>(impl_->index->ntotal); }
+const IndexMeta& VectorIndex::meta() const {
+  return impl_->meta;
+}
+std::size_t VectorIndex::size() const {
+  return static_cast<std::size_t>(impl_->index->ntotal);
+}
 
 namespace {
 
@@ -46,15 +50,16 @@ std::string read_text_file(const std::string& path, const std::string& what) {
 VectorIndex VectorIndex::open(const std::string& index_path) {
   const std::string meta_path = index_meta_path(index_path);
   if (!std::ifstream(index_path))
-    throw IoError(fmt::format("cannot open index {}: build it with `sentemb index build "
-                              "--model M --corpus C.txt --out {}`",
-                              index_path, index_path));
+    throw IoError(
+        fmt::format("cannot open index {}: build it with `sentemb index build "
+                    "--model M --corpus C.txt --out {}`",
+                    index_path, index_path));
   auto impl = std::make_unique<Impl>();
   impl->meta = IndexMeta::from_json(
       read_text_file(meta_path, fmt::format("the metadata of index {}:", index_path)), meta_path);
-  impl->index.reset(faiss_call<ModelFileError>(
-      fmt::format("{}: not a faiss index", index_path),
-      [&] { return faiss::read_index(index_path.c_str()); }));
+  impl->index.reset(
+      faiss_call<ModelFileError>(fmt::format("{}: not a faiss index", index_path),
+                                 [&] { return faiss::read_index(index_path.c_str()); }));
   const IndexMeta& m = impl->meta;
   if (impl->index->d != m.dim || static_cast<std::size_t>(impl->index->ntotal) != m.corpus_lines)
     throw ModelFileError(fmt::format(
@@ -89,29 +94,33 @@ std::string VectorIndex::check_matches(const std::string& model_path, int dim,
                                        const std::vector<std::string>& corpus_lines,
                                        const std::string& corpus_path) const {
   const IndexMeta& m = impl_->meta;
-  const std::string rebuild = fmt::format(
-      "rebuild it with `sentemb index build --model {} --corpus {} --out INDEX`", model_path,
-      corpus_path);
+  const std::string rebuild =
+      fmt::format("rebuild it with `sentemb index build --model {} --corpus {} --out INDEX`",
+                  model_path, corpus_path);
   if (const std::string sum = model_file_checksum(model_path); sum != m.model_checksum)
     throw UsageError(fmt::format(
         "index was built with model {} (checksum {}), but model {} is another (checksum {}); {}",
         m.model, m.model_checksum, model_path, sum, rebuild));
   if (dim != m.dim)
-    throw UsageError(fmt::format("index holds vectors of width {} but model {} makes width {} "
-                                 "(--dim); {}",
-                                 m.dim, model_path, dim, rebuild));
+    throw UsageError(
+        fmt::format("index holds vectors of width {} but model {} makes width {} "
+                    "(--dim); {}",
+                    m.dim, model_path, dim, rebuild));
   if (corpus_lines.size() != m.corpus_lines)
-    throw UsageError(fmt::format("index has {} vectors but corpus {} has {} lines (built from "
-                                 "{}); {}",
-                                 m.corpus_lines, corpus_path, corpus_lines.size(), m.corpus, rebuild));
+    throw UsageError(
+        fmt::format("index has {} vectors but corpus {} has {} lines (built from "
+                    "{}); {}",
+                    m.corpus_lines, corpus_path, corpus_lines.size(), m.corpus, rebuild));
   if (corpus_checksum(corpus_lines) != m.corpus_checksum)
-    throw UsageError(fmt::format("corpus {} has the index's {} lines but not the same text as "
-                                 "when the index was built from {}; {}",
-                                 corpus_path, m.corpus_lines, m.corpus, rebuild));
+    throw UsageError(
+        fmt::format("corpus {} has the index's {} lines but not the same text as "
+                    "when the index was built from {}; {}",
+                    corpus_path, m.corpus_lines, m.corpus, rebuild));
   if (precision != m.precision)
-    return fmt::format("the index was encoded in {} and queries are in {}: scores differ by "
-                       "rounding",
-                       m.precision, precision);
+    return fmt::format(
+        "the index was encoded in {} and queries are in {}: scores differ by "
+        "rounding",
+        m.precision, precision);
   return "";
 }
 
@@ -142,16 +151,14 @@ std::vector<SearchHit> VectorIndex::search(const float* query, std::size_t k,
   {
     OmpThreadScope threads(resolve_thread_count(options.threads));
     faiss_call<Error>("index search failed", [&] {
-      index.search(1, q.data(), static_cast<faiss::Index::idx_t>(k), scores.data(), rows.data(), params);
+      index.search(1, q.data(), static_cast<faiss::Index::idx_t>(k), scores.data(), rows.data(),
+                   params);
     });
   }
   std::vector<SearchHit> hits;
   for (std::size_t i = 0; i < k; ++i) {
     if (rows[i] < 0) continue;  // an approximate index found fewer than k
-    // faiss makes HNSW over PQ codes an L2 index whatever the metric asked; on
-    // unit vectors |q - x|^2 = 2 - 2 cos, so the cosine is 1 - d / 2.
-    const float score = index.metric_type == faiss::METRIC_L2 ? 1 - scores[i] / 2 : scores[i];
-    hits.push_back({static_cast<std::size_t>(rows[i]), score});
+    hits.push_back({static_cast<std::size_t>(rows[i]), scores[i]});  // inner products: cosines
   }
   // The order brute-force search (top_k) gives: best first, ties in row order.
   std::sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
