@@ -15,9 +15,9 @@ struct Fixture {
   std::string model = tmp.file("m.semb");
   std::string corpus = st::data_path("cli/corpus.txt");
 
-  explicit Fixture(int dim = 32) {
-    auto r = st::run_cli("init --tokenizer " + st::data_path("tokenizer/tiny.model") +
-                         " --layers 1 --dim " + std::to_string(dim) +
+  explicit Fixture(int seed = 42) {
+    auto r = st::run_cli("init --tokenizer " + st::data_path("tokenizer/tiny.model") + " --seed " +
+                         std::to_string(seed) + " --layers 1 --dim 32" +
                          " --heads 2 --ffn-dim 64 --max-len 16 --out " + model);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
@@ -71,7 +71,7 @@ TEST_CASE("index build and search --index reject bad input with clear errors", "
   }
   SECTION("an index of another model") {
     REQUIRE(f.build(index, "--kind flat").exit_code == 0);
-    Fixture other;
+    Fixture other(7);  // same sizes, other weights
     auto r = st::run_cli("search --model " + other.model + " --corpus " + f.corpus + " --index " +
                          index + " -q x");
     CHECK(r.exit_code == 2);
