@@ -39,6 +39,14 @@ struct Fixture {
     options.threads = 1;
     return Encoder::load(model, options);
   }
+  // Builds an index of `kind` of the corpus into index_path.
+  IndexBuildResult build(Encoder& encoder, IndexKind kind) const {
+    IndexSpec spec;
+    spec.kind = kind;
+    spec.threads = 1;
+    return build_index(encoder, model, corpus, spec, index_path);
+  }
+  std::string index_path = tmp.file("c.index");
 };
 
 }  // namespace
@@ -46,17 +54,13 @@ struct Fixture {
 TEST_CASE("build_index writes an index whose flat search equals brute-force search", "[index]") {
   Fixture f;
   Encoder encoder = f.encoder();
-  const std::string out = f.tmp.file("c.index");
-  IndexSpec spec;
-  spec.kind = IndexKind::kFlat;
-  spec.threads = 1;
-  const IndexBuildResult r = build_index(encoder, f.model, f.corpus, spec, out);
+  const IndexBuildResult r = f.build(encoder, IndexKind::kFlat);
   CHECK(r.vectors == f.lines.size());
   CHECK(r.meta.corpus_lines == f.lines.size());
   CHECK(r.meta.model_checksum == model_file_checksum(f.model));
   CHECK(r.meta.corpus_checksum == corpus_checksum(f.lines));
 
-  const VectorIndex index = VectorIndex::open(out);
+  const VectorIndex index = VectorIndex::open(f.index_path);
   CHECK(index.check_matches(f.model, encoder.dim(), "fp32", f.lines, f.corpus).empty());
   const VectorMatrix vectors = encode_corpus(encoder, f.lines);
   for (const std::string query : {"a child is sleeping", "the dog runs", "Zürich"}) {
@@ -76,12 +80,8 @@ TEST_CASE("build_index writes an index whose flat search equals brute-force sear
 TEST_CASE("an index refuses another model, another width, or another corpus", "[index]") {
   Fixture f;
   Encoder encoder = f.encoder();
-  const std::string out = f.tmp.file("c.index");
-  IndexSpec spec;
-  spec.kind = IndexKind::kHnsw;
-  spec.threads = 1;
-  build_index(encoder, f.model, f.corpus, spec, out);
-  const VectorIndex index = VectorIndex::open(out);
+  f.build(encoder, IndexKind::kHnsw);
+  const VectorIndex index = VectorIndex::open(f.index_path);
 
   SECTION("another model") {
     const std::string other = f.tmp.file("other.semb");
