@@ -32,8 +32,9 @@ endforeach()
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/sentemb DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h"
-        # sentemb_export (protobuf made local, see CMakeLists.txt) is the CLI's, not installed.
-        PATTERN "export.h" EXCLUDE)
+        # sentemb_export (protobuf made local, see CMakeLists.txt) and sentemb_index
+        # (faiss) are the CLI's libraries, not installed.
+        PATTERN "export.h" EXCLUDE PATTERN "vector_index.h" EXCLUDE)
 install(FILES ${PROJECT_BINARY_DIR}/include/sentemb/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sentemb)
 

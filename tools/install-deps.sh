@@ -19,6 +19,9 @@ packages=(
   # tools/fuzz.sh (clang + libFuzzer and the sanitizer runtimes, OpenMP for
   # clang); tools/sanitize.sh uses g++'s ASan/UBSan, which come with g++.
   clang libclang-rt-14-dev libomp-dev
+  # The vector index (src/index/, `sentemb index build`) and its test that faiss's
+  # own Python bindings load what sentemb writes.
+  libfaiss-dev python3-faiss
   # The Python module (python/) and its tests (tests/python, pytest under ctest).
   pybind11-dev python3-dev python3-numpy python3-pytest
   # sentemb export (src/export/): protoc generates the ONNX classes from libonnx-dev's

@@ -1,5 +1,6 @@
 // `sentemb search`: the corpus lines most similar to a query, by brute-force
-// cosine similarity over the whole corpus (fine up to millions of lines).
+// cosine similarity over the whole corpus (fine up to millions of lines), or
+// through a faiss index from `sentemb index build` (sentemb/vector_index.h).
 #include <fmt/format.h>
 
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include "sentemb/quantized_search.h"
 #include "sentemb/search.h"
 #include "sentemb/utf8.h"
+#include "sentemb/vector_index.h"
 #include "sentemb/vector_io.h"
 
 namespace sentemb::cli {
@@ -33,6 +35,7 @@ struct SearchArgs {
   std::string ranges;         // quantized --index: int8 / uint8 ranges
   std::size_t rescore = 0;    // quantized --index: candidates to rescore
   std::string rescore_index;  // quantized --index: vectors to rescore with
+  IndexSearchOptions ann;  // --ef-search, --nprobe: faiss indexes only
 };
 
 // Prints the k best lines for one query as "score TAB line", best first.
@@ -50,8 +53,13 @@ void run_search(const SearchArgs& args) {
   if (lines.empty()) fmt::print(stderr, "warning: corpus {} is empty\n", args.corpus);
   VectorMatrix corpus;
   std::optional<QuantizedSearch> quantized;
+  std::optional<VectorIndex> ann;
   const bool quantized_options =
       !args.ranges.empty() || args.rescore > 0 || !args.rescore_index.empty();
+  if (!args.index.empty() && !is_faiss_index_path(args.index) &&
+      (args.ann.ef_search > 0 || args.ann.nprobe > 0))
+    throw UsageError(
+        "--ef-search and --nprobe need --index with a faiss index (sentemb index build)");
   if (!args.index.empty() && is_quantized_vector_file(args.index)) {
     quantized = load_quantized_search({args.index, args.ranges, args.rescore, args.rescore_index},
                                       lines.size(), encoder.dim(), args.corpus, args.encoder.model);
@@ -59,6 +67,14 @@ void run_search(const SearchArgs& args) {
     throw UsageError(
         "--ranges, --rescore and --rescore-index are for an --index of quantized "
         "vectors (`sentemb encode --quantize`)");
+  } else if (!args.index.empty() && is_faiss_index_path(args.index)) {
+    ann = VectorIndex::open(args.index);
+    const std::string warning = ann->check_matches(args.encoder.model, encoder.dim(),
+                                                   args.encoder.precision, lines, args.corpus);
+    if (!warning.empty()) fmt::print(stderr, "warning: index {}: {}\n", args.index, warning);
+  } else if (args.ann.ef_search > 0 || args.ann.nprobe > 0) {
+    throw UsageError(
+        "--ef-search and --nprobe need --index with a faiss index (sentemb index build)");
   } else if (!args.index.empty()) {
     corpus = load_index(args.index, lines.size(), encoder.dim(), args.corpus, args.encoder.model);
   } else {
@@ -68,7 +84,9 @@ void run_search(const SearchArgs& args) {
   }
   const auto k = static_cast<std::size_t>(args.k);
   auto answer = [&](const std::string& query) {
-    return quantized ? search(encoder, *quantized, query, k) : search(encoder, corpus, query, k);
+    if (quantized) return search(encoder, *quantized, query, k);
+    if (ann) return ann->search(encoder, query, k, args.ann);
+    return search(encoder, corpus, query, k);
   };
 
   if (args.has_query) {
@@ -103,8 +121,9 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--corpus,-c", args->corpus, "Text file to search, one sentence per line")
       ->required();
   cmd->add_option("--index", args->index,
-                  "Vectors of the corpus lines from `sentemb encode` (.npy or .fvecs), same "
-                  "model and same line count; default: encode the corpus now. Quantized "
+                  "Vectors of the corpus lines from `sentemb encode` (.npy or .fvecs, brute "
+                  "force), or a faiss index from `sentemb index build` (.index or any other "
+                  "name); same model and corpus; default: encode the corpus now. Quantized "
                   "vectors (encode --quantize: int8 / uint8 .npy, .bvecs, .i8vecs) are searched "
                   "by cosine with the dequantized rows (int8, uint8) or by Hamming distance "
                   "(binary, ubinary; score 1 - 2 h / D)");
@@ -122,7 +141,14 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--query,-q", args->query, "The query (default: one per stdin line)");
   cmd->add_option("-k,--top-k", args->k, "How many lines to print per query")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--ef-search", args->ann.ef_search,
+                  "HNSW index: candidate list while searching (0: the index's, 64; at least k)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--nprobe", args->ann.nprobe,
+                  "IVF index: k-means cells visited per query (0: the index's, 16)")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([args, cmd] {
+    args->ann.threads = args->encoder.threads;
     args->has_query = cmd->count("--query") > 0;
     run_search(*args);
   });

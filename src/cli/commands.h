@@ -23,5 +23,6 @@ void add_search_command(CLI::App& app);     // cmd_search.cpp
 void add_mine_command(CLI::App& app);       // cmd_mine.cpp
 void add_serve_command(CLI::App& app);      // cmd_serve.cpp
 void add_export_command(CLI::App& app);     // cmd_export.cpp
+void add_index_command(CLI::App& app);      // cmd_index.cpp
 
 }  // namespace sentemb::cli

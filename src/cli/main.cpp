@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   add_mine_command(app);
   add_serve_command(app);
   add_export_command(app);
+  add_index_command(app);
 
   return run(app, argc, argv);
 }
