@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "cli/cli_model.h"
 #include "test_util.h"
 
 namespace st = sentemb::test;
@@ -15,16 +16,7 @@ namespace {
 
 const char* kPython = "/usr/bin/python3";
 
-// A random 1-layer model of width dim, max_len 16.
-std::string make_model(const st::TempDir& tmp, int dim = 32) {
-  const std::string path = tmp.file("m" + std::to_string(dim) + ".semb");
-  auto r = st::run_cli("init --tokenizer " + st::data_path("tokenizer/tiny.model") +
-                       " --layers 1 --dim " + std::to_string(dim) +
-                       " --heads 2 --ffn-dim 64 --max-len 16 --out " + path);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return path;
-}
+using st::make_model;
 
 bool python_has_numpy() {
   const std::string cmd = std::string(kPython) + " -c 'import numpy' >/dev/null 2>&1";

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_model.h"
 #include "test_util.h"
 
 namespace st = sentemb::test;
@@ -26,16 +27,7 @@ std::string q(const std::string& s) {
   return out + "'";
 }
 
-// A random 1-layer, max_len-16 model in tmp.
-std::string make_model(const st::TempDir& tmp, int dim = 32) {
-  const std::string path = tmp.file("m" + std::to_string(dim) + ".semb");
-  auto r = st::run_cli("init --tokenizer " + st::data_path("tokenizer/tiny.model") +
-                       " --layers 1 --dim " + std::to_string(dim) +
-                       " --heads 2 --ffn-dim 64 --max-len 16 --out " + path);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return path;
-}
+using st::make_model;
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::istringstream in(text);
