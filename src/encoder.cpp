@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "batch_plan.h"
 #include "encoder_forward.h"
 #include "model_file_internal.h"
 #include "nn/gemm_warmup.h"
@@ -113,6 +114,7 @@ struct Encoder::Impl {
     const float scale = squares > 0 ? static_cast<float>(1.0 / std::sqrt(squares)) : 0.0f;
     for (int c = 0; c < K; ++c) out[c] *= scale;
   }
+  void encode_sorted(const std::vector<std::vector<int>>& ids, float* out);
   int tokenizer_threads() const {
     return options.threads > 0
                ? options.threads
@@ -202,27 +204,34 @@ std::vector<float> Encoder::encode(const std::vector<std::string>& sentences) {
   return out;
 }
 
-void Encoder::encode(const std::vector<std::string>& sentences, float* out) {
-  ThreadCountScope scope(impl_->omp_threads);
-  const auto ids = impl_->tokenizer.encode_batch(sentences, impl_->model.config.max_len,
-                                                 impl_->tokenizer_threads());
-  // Sort by length so each batch holds sentences of similar length and little
-  // padding; results go back to their input positions.
+// Encodes ids[i] into out row i (options.dim wide): sorted by length and cut into
+// forward passes where padding would cost more than another pass (batch_plan.h).
+void Encoder::Impl::encode_sorted(const std::vector<std::vector<int>>& ids, float* out) {
   std::vector<std::size_t> order(ids.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
-  const std::size_t B = impl_->options.batch_size, C = impl_->model.config.dim;
+  std::vector<std::size_t> lengths(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) lengths[i] = ids[order[i]].size();
+  const std::size_t C = model.config.dim, K = options.dim > 0 ? options.dim : C;
   std::vector<const std::vector<int>*> batch;
-  std::vector<float> batch_out(B * C);  // (B, C) at the model's width
-  for (std::size_t start = 0; start < order.size(); start += B) {
-    const std::size_t n = std::min(B, order.size() - start);
+  std::vector<float> batch_out(options.batch_size * C);  // (B, C) at the model's width
+  std::size_t start = 0;
+  for (const std::size_t end : plan_batches(lengths, options.batch_size)) {
     batch.clear();
-    for (std::size_t i = 0; i < n; ++i) batch.push_back(&ids[order[start + i]]);
-    impl_->forward->forward(batch, batch_out.data(), impl_->normalize());
-    for (std::size_t i = 0; i < n; ++i)
-      impl_->emit(batch_out.data() + i * C, out + order[start + i] * dim());
+    for (std::size_t i = start; i < end; ++i) batch.push_back(&ids[order[i]]);
+    forward->forward(batch, batch_out.data(), normalize());
+    for (std::size_t i = start; i < end; ++i)
+      emit(batch_out.data() + (i - start) * C, out + order[i] * K);
+    start = end;
   }
+}
+
+void Encoder::encode(const std::vector<std::string>& sentences, float* out) {
+  ThreadCountScope scope(impl_->omp_threads);
+  const auto ids = impl_->tokenizer.encode_batch(sentences, impl_->model.config.max_len,
+                                                 impl_->tokenizer_threads());
+  impl_->encode_sorted(ids, out);
 }
 
 void Encoder::encode_ids(const std::vector<std::vector<int>>& ids, float* out) {
@@ -237,21 +246,7 @@ void Encoder::encode_ids(const std::vector<std::vector<int>>& ids, float* out) {
         throw UsageError(fmt::format("sequence {} has id {} outside the vocabulary [0, {})", i, id,
                                      config.vocab_size));
   }
-  const std::size_t B = impl_->options.batch_size, C = config.dim;
-  std::vector<const std::vector<int>*> batch;
-  std::vector<float> batch_out(impl_->options.dim > 0 ? B * C : 0);  // (B, C) to truncate
-  for (std::size_t start = 0; start < ids.size(); start += B) {
-    const std::size_t n = std::min(B, ids.size() - start);
-    batch.clear();
-    for (std::size_t i = 0; i < n; ++i) batch.push_back(&ids[start + i]);
-    if (batch_out.empty()) {  // full width: straight into out
-      impl_->forward->forward(batch, out + start * C, impl_->normalize());
-      continue;
-    }
-    impl_->forward->forward(batch, batch_out.data(), impl_->normalize());
-    for (std::size_t i = 0; i < n; ++i)
-      impl_->emit(batch_out.data() + i * C, out + (start + i) * dim());
-  }
+  impl_->encode_sorted(ids, out);
 }
 
 }  // namespace sentemb

@@ -97,11 +97,12 @@ class Encoder {
   void set_dim(int dim);
 
   // Embeddings of `sentences`, (N, dim) row-major, in input order. Sentences are
-  // sorted by length into batches of options().batch_size so padding costs
-  // little; longer than max_len tokens are truncated.
+  // sorted by length and cut into batches of at most options().batch_size where
+  // padding would cost more than another forward pass; longer than max_len tokens
+  // are truncated.
   std::vector<float> encode(const std::vector<std::string>& sentences);
   void encode(const std::vector<std::string>& sentences, float* out);  // out: (N, dim)
-  // Same from token ids (BOS first, 1..max_len ids each), batched as given.
+  // Same from token ids (BOS first, 1..max_len ids each).
   void encode_ids(const std::vector<std::vector<int>>& ids, float* out);
 
  private:

@@ -73,6 +73,9 @@ void serve(const ServeOptions& options) {
   server.set_read_timeout(options.timeout_s, 0);
   server.set_write_timeout(options.timeout_s, 0);
   server.set_keep_alive_timeout(2);
+  // Responses are written as headers, then body: with Nagle's algorithm on, a keep-alive
+  // client's delayed ACK holds the second write back 40 ms or more.
+  server.set_tcp_nodelay(true);
   server.set_payload_max_length(options.max_body_bytes);
   // httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into
   // Debian's library), so a burst of 64 connects would wait for SYN retries (1 s). The

@@ -5,10 +5,12 @@
         --sentences ../shared/data/eval/stsb_dev.tsv [--threads 2] [--seconds 8]
 
 Sentences: the text columns of a TAB-separated file (or every line of a plain one).
-For 1, 8 and 64 concurrent clients (Python threads, urllib, one connection per
-request) sending 1 and 16 sentences per request, each cell runs for --seconds or
+For 1, 8 and 64 concurrent clients sending 1 and 16 sentences per request, each cell runs for --seconds or
 --max-requests, whichever ends first, and reports sentences/s and p50/p99 request
-latency. The offline baseline encodes the same sentences with `sentemb encode`
+latency. The clients are the C++ load generator given with --load
+(build/tools/bench/sentemb_serve_load: a thread and a keep-alive connection each),
+or else Python threads with urllib (a connection per request; on a 2-core machine
+these take CPU from the server they measure). The offline baseline encodes the same sentences with `sentemb encode`
 (model load subtracted: the time of encoding one sentence is taken off). Prints a
 Markdown table.
 """
@@ -56,6 +58,15 @@ def post(port, sentences):
         json.loads(r.read())
 
 
+def cell_load(load, port, path, clients, per_request, seconds, max_requests):
+    out = subprocess.run([load, "--port", str(port), "--sentences", path, "--clients", str(clients),
+                          "--per-request", str(per_request), "--seconds", str(seconds),
+                          "--max-requests", str(max_requests)],
+                         check=True, capture_output=True, text=True).stdout.split()
+    n, rate, p50, p99 = int(out[0]), float(out[1]), float(out[2]), float(out[3])
+    return rate, p50, p99, n
+
+
 def cell(port, sentences, clients, per_request, seconds, max_requests):
     latencies, lock = [], threading.Lock()
     counter = [0]
@@ -95,11 +106,15 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=8)
     ap.add_argument("--max-requests", type=int, default=4000)
+    ap.add_argument("--load", help="the C++ load generator (sentemb_serve_load)")
     ap.add_argument("--serve-args", default="", help="extra `sentemb serve` options")
     args = ap.parse_args()
     sentences = load_sentences(args.sentences, 3000)
     with tempfile.TemporaryDirectory() as tmp:
         offline = offline_rate(args, sentences, tmp)
+        sentences_path = os.path.join(tmp, "sentences.txt")
+        with open(sentences_path, "w", encoding="utf-8") as f:
+            f.write("\n".join(sentences) + "\n")
         port_file = os.path.join(tmp, "port")
         server = subprocess.Popen([args.sentemb, "serve", "--model", args.model, "--port", "0",
                                    "--port-file", port_file, "--threads", str(args.threads),
@@ -110,13 +125,18 @@ def main():
             port = int(open(port_file).read())
             for _ in range(20):  # warm up the encoder's shapes
                 post(port, sentences[:16])
-            print(f"offline encode: {offline:.0f} sentences/s ({len(sentences)} sentences)\n")
+            print(f"offline encode: {offline:.0f} sentences/s ({len(sentences)} sentences); "
+                  f"clients: {'C++ keep-alive' if args.load else 'Python urllib'}\n")
             print("| clients | sentences/request | requests | sentences/s | vs offline | p50 ms | p99 ms |")
             print("|---:|---:|---:|---:|---:|---:|---:|")
             for clients in (1, 8, 64):
                 for per_request in (1, 16):
-                    rate, p50, p99, n = cell(port, sentences, clients, per_request, args.seconds,
-                                             args.max_requests)
+                    if args.load:
+                        rate, p50, p99, n = cell_load(args.load, port, sentences_path, clients,
+                                                      per_request, args.seconds, args.max_requests)
+                    else:
+                        rate, p50, p99, n = cell(port, sentences, clients, per_request,
+                                                 args.seconds, args.max_requests)
                     print(f"| {clients} | {per_request} | {n} | {rate:.0f} | {rate / offline:.0%} "
                           f"| {p50:.1f} | {p99:.1f} |", flush=True)
         finally:
