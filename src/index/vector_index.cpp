@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "index/faiss_index.h"
@@ -21,6 +22,12 @@ using index_detail::faiss_call;
 struct VectorIndex::Impl {
   std::unique_ptr<faiss::Index> index;
   IndexMeta meta;
+  // faiss 1.7.3 (Debian 12) sizes an HNSW search's candidate heap from
+  // SearchParametersHNSW but stops the search by the index's own efSearch, so an
+  // efSearch above the index's changed nothing. The per-call value is set on the
+  // index itself, one HNSW search at a time.
+  std::mutex hnsw_mutex;
+  int own_ef_search = -1;  // the index's efSearch as built or read, once seen
 };
 
 VectorIndex::VectorIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -85,6 +92,10 @@ VectorIndex VectorIndex::build(const float* rows, std::size_t n, int dim, const 
 }
 
 void VectorIndex::write(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(impl_->hnsw_mutex);
+  // The file keeps the index's own efSearch, not the last search's.
+  auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(impl_->index.get());
+  if (hnsw && impl_->own_ef_search >= 0) hnsw->hnsw.efSearch = impl_->own_ef_search;
   faiss_call<IoError>(fmt::format("cannot write index {}", path),
                       [&] { faiss::write_index(impl_->index.get(), path.c_str()); });
 }
@@ -132,14 +143,18 @@ std::vector<SearchHit> VectorIndex::search(const float* query, std::size_t k,
   std::vector<float> q(query, query + index.d);
   l2_normalize_rows(q.data(), 1, index.d);
 
-  // Per-call settings (faiss's SearchParameters) leave the index unchanged, so
-  // one VectorIndex may serve several threads.
+  // Per-call settings: IVF's through faiss's SearchParameters (the index unchanged, so
+  // searches may run side by side); HNSW's on the index too, under a lock (see Impl).
   faiss::SearchParametersHNSW hnsw_params;
   faiss::SearchParametersIVF ivf_params;
   const faiss::SearchParameters* params = nullptr;
-  if (const auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(&index)) {
-    const int ef = options.ef_search > 0 ? options.ef_search : hnsw->hnsw.efSearch;
+  std::unique_lock<std::mutex> hnsw_lock(impl_->hnsw_mutex, std::defer_lock);
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(impl_->index.get())) {
+    hnsw_lock.lock();
+    if (impl_->own_ef_search < 0) impl_->own_ef_search = hnsw->hnsw.efSearch;
+    const int ef = options.ef_search > 0 ? options.ef_search : impl_->own_ef_search;
     hnsw_params.efSearch = std::max(ef, static_cast<int>(k));  // fewer than k finds fewer
+    hnsw->hnsw.efSearch = hnsw_params.efSearch;
     params = &hnsw_params;
   } else if (const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
     ivf_params.nprobe = options.nprobe > 0 ? static_cast<std::size_t>(options.nprobe) : ivf->nprobe;

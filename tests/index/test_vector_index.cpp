@@ -84,6 +84,28 @@ TEST_CASE("an HNSW index reaches recall@10 of 0.95 on 5000 random unit vectors",
   CHECK(recall_at_k(index, corpus, queries, 10, narrow) < recall_at_k(index, corpus, queries, 10));
 }
 
+// faiss 1.7.3 (Debian 12) sizes the candidate heap from SearchParametersHNSW but stops
+// the search by the index's own efSearch, so an efSearch above the index's (64) used to
+// change nothing.
+TEST_CASE("an HNSW efSearch above the index's own default finds more", "[index]") {
+  const VectorMatrix corpus = random_unit_rows(5000, 48, 11);
+  const VectorMatrix queries = random_unit_rows(200, 48, 12);
+  IndexSpec spec = spec_of(IndexKind::kHnsw);
+  spec.hnsw_m = 4;  // a sparse graph: recall at the default efSearch stays well below 1
+  spec.ef_construction = 16;
+  const VectorIndex index = VectorIndex::build(corpus.data.data(), corpus.rows, corpus.dim, spec);
+  IndexSearchOptions ef64, ef512;
+  ef64.ef_search = 64;
+  ef512.ef_search = 512;
+  const double at_default = recall_at_k(index, corpus, queries, 10);
+  const double at_64 = recall_at_k(index, corpus, queries, 10, ef64);
+  const double at_512 = recall_at_k(index, corpus, queries, 10, ef512);
+  INFO("recall@10 default " << at_default << ", efSearch 64 " << at_64 << ", 512 " << at_512);
+  CHECK(at_64 == at_default);
+  CHECK(at_64 < 0.95);
+  CHECK(at_512 > at_64 + 0.02);
+}
+
 TEST_CASE("an IVF index visiting every list is exact, fewer lists approximate", "[index]") {
   const VectorMatrix corpus = random_unit_rows(3000, 16, 5);
   const VectorMatrix queries = random_unit_rows(50, 16, 6);

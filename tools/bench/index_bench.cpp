@@ -5,6 +5,8 @@
 //   sentemb_index_bench --vectors base.npy --n 1000000 [--sigma 0.05] [--queries 1000]
 //       [--hnsw-m 32] [--ef-construction 100] [--ef-search 16,32,64,128] [--threads 2]
 //       [--brute-queries 100] [--index-out hnsw.index] [--seed 1]
+//       [--index-in hnsw.index]   search an index written by --index-out (same vectors:
+//                                 same --vectors, --n, --sigma, --seed) instead of building
 //   sentemb_index_bench --random 256 --n 1000000 ...      random unit vectors instead
 //
 // --vectors: real sentence embeddings (`sentemb encode`); rows beyond them are
@@ -110,6 +112,37 @@ std::vector<int> int_list(const std::string& text) {
   return out;
 }
 
+// Builds the HNSW index, prints its build time, size and memory, and writes it
+// (with its metadata, for --index-in) to --index-out if given.
+sentemb::VectorIndex build_hnsw(const sb::Flags& flags, const VectorMatrix& corpus, int threads) {
+  sentemb::IndexSpec spec;
+  spec.kind = sentemb::IndexKind::kHnsw;
+  spec.hnsw_m = flags.integer("hnsw-m", 32);
+  spec.ef_construction = flags.integer("ef-construction", 100);
+  spec.threads = threads;
+  const double rss_before = proc_status_mb("VmRSS");
+  const double t0 = sb::now_seconds();
+  sentemb::VectorIndex index =
+      sentemb::VectorIndex::build(corpus.data.data(), corpus.rows, corpus.dim, spec);
+  const double build_s = sb::now_seconds() - t0;
+  const std::string out = flags.str("index-out", "");
+  double file_mb = 0;
+  if (!out.empty()) {
+    index.write(out);
+    std::ofstream(sentemb::index_meta_path(out)) << index.meta().to_json();
+    std::ifstream f(out, std::ios::binary | std::ios::ate);
+    file_mb = static_cast<double>(f.tellg()) / 1e6;
+  }
+  fmt::print(
+      "{{\"method\": \"hnsw\", \"M\": {}, \"ef_construction\": {}, \"threads\": {}, "
+      "\"build_s\": {:.1f}, \"index_file_mb\": {:.0f}, \"rss_added_mb\": {:.0f}, "
+      "\"peak_rss_mb\": {:.0f}}}\n",
+      spec.hnsw_m, spec.ef_construction, threads, build_s, file_mb,
+      proc_status_mb("VmRSS") - rss_before, proc_status_mb("VmHWM"));
+  std::fflush(stdout);
+  return index;
+}
+
 int run(const sb::Flags& flags) {
   std::mt19937_64 rng(flags.integer("seed", 1));
   const auto n = static_cast<std::size_t>(flags.real("n", 1e6));
@@ -165,30 +198,12 @@ int run(const sb::Flags& flags) {
     std::fflush(stdout);
   }
 
-  sentemb::IndexSpec spec;
-  spec.kind = sentemb::IndexKind::kHnsw;
-  spec.hnsw_m = flags.integer("hnsw-m", 32);
-  spec.ef_construction = flags.integer("ef-construction", 100);
-  spec.threads = threads;
-  const double rss_before = proc_status_mb("VmRSS");
-  t0 = sb::now_seconds();
+  const std::string in = flags.str("index-in", "");
   const sentemb::VectorIndex index =
-      sentemb::VectorIndex::build(corpus.data.data(), corpus.rows, corpus.dim, spec);
-  const double build_s = sb::now_seconds() - t0;
-  const std::string out = flags.str("index-out", "");
-  double file_mb = 0;
-  if (!out.empty()) {
-    index.write(out);
-    std::ifstream f(out, std::ios::binary | std::ios::ate);
-    file_mb = static_cast<double>(f.tellg()) / 1e6;
-  }
-  fmt::print(
-      "{{\"method\": \"hnsw\", \"M\": {}, \"ef_construction\": {}, \"threads\": {}, "
-      "\"build_s\": {:.1f}, \"index_file_mb\": {:.0f}, \"rss_added_mb\": {:.0f}, "
-      "\"peak_rss_mb\": {:.0f}}}\n",
-      spec.hnsw_m, spec.ef_construction, threads, build_s, file_mb,
-      proc_status_mb("VmRSS") - rss_before, proc_status_mb("VmHWM"));
-  std::fflush(stdout);
+      in.empty() ? build_hnsw(flags, corpus, threads) : sentemb::VectorIndex::open(in);
+  if (index.size() != corpus.rows || index.meta().dim != corpus.dim)
+    throw std::runtime_error(fmt::format("{} holds {} vectors of width {}, not these {} of {}", in,
+                                         index.size(), index.meta().dim, corpus.rows, corpus.dim));
 
   for (int ef : int_list(flags.str("ef-search", "16,32,64,128"))) {
     sentemb::IndexSearchOptions options;
