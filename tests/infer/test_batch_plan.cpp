@@ -63,7 +63,7 @@ TEST_CASE("plan_batches: cuts where the length jumps", "[batch_plan]") {
   CHECK(plan_batches(close, 64, 32) == std::vector<std::size_t>{20});
 }
 
-TEST_CASE("plan_batches: no sentences, no batches; max_batch 0 is refused", "[batch_plan]") {
+TEST_CASE("plan_batches: no sentences give no batches, and max_batch 0 is refused", "[batch_plan]") {
   CHECK(plan_batches({}, 64, 32).empty());
   CHECK_THROWS_AS(plan_batches({3}, 0, 32), std::invalid_argument);
 }
