@@ -80,33 +80,26 @@ void BatchQueue::work(Encoder& encoder) {
       batch = take_batch(lock);
       if (batch.empty()) return;  // stopping, nothing left
     }
-    // Every sentence of the batch, sorted by length so encoder batches pad little.
-    std::vector<std::pair<std::size_t, std::size_t>> where;  // job, sentence
-    for (std::size_t j = 0; j < batch.size(); ++j)
-      for (std::size_t s = 0; s < batch[j]->ids.size(); ++s) where.emplace_back(j, s);
-    auto length = [&](const std::pair<std::size_t, std::size_t>& w) {
-      return batch[w.first]->ids[w.second].size();
-    };
-    std::stable_sort(where.begin(), where.end(),
-                     [&](const auto& a, const auto& b) { return length(a) < length(b); });
+    // Every sentence of the batch, job after job; the encoder cuts them into forward
+    // passes of similar length (batch_plan.h) and answers in this order.
     std::vector<std::vector<int>> ids;
-    ids.reserve(where.size());
     std::size_t tokens = 0;
-    for (const auto& w : where) {
-      ids.push_back(std::move(batch[w.first]->ids[w.second]));
-      tokens += ids.back().size();
-    }
+    for (auto& job : batch)
+      for (auto& sentence : job->ids) {
+        tokens += sentence.size();
+        ids.push_back(std::move(sentence));
+      }
     const std::size_t C = dim_;
     try {
       std::vector<float> out(ids.size() * C);
       encoder.encode_ids(ids, out.data());
-      std::vector<std::vector<float>> results(batch.size());
-      for (std::size_t j = 0; j < batch.size(); ++j) results[j].resize(batch[j]->ids.size() * C);
-      for (std::size_t i = 0; i < where.size(); ++i)
-        std::copy_n(out.data() + i * C, C, results[where[i].first].data() + where[i].second * C);
       if (metrics_) metrics_->record_batch(ids.size(), tokens);
-      for (std::size_t j = 0; j < batch.size(); ++j)
-        batch[j]->result.set_value(std::move(results[j]));
+      const float* next = out.data();
+      for (auto& job : batch) {
+        const std::size_t n = job->ids.size() * C;
+        job->result.set_value(std::vector<float>(next, next + n));
+        next += n;
+      }
     } catch (...) {
       for (auto& job : batch) job->result.set_exception(std::current_exception());
     }
