@@ -86,14 +86,19 @@ TEST_CASE("a second signal quits at once, even while the data is still loading",
   // A FIFO that the shell holds open (read-write, so opening it never blocks) and
   // never writes: training waits in data loading for good. The run does not inherit
   // the shell's descriptor (3>&-), so once it has the FIFO open it has opened it
-  // itself, past watch_stop_signals (the first thing `train` does). (Before exec, a
-  // SIGINT would be lost: bash ignores it in background jobs.)
+  // itself, past watch_stop_signals (the first thing `train` does).
   const std::string fifo = tmp.file("pairs.tsv");
-  // The first SIGINT has been taken by the signal watcher (sigwait) once it is no
-  // longer pending for the process (bit 2 of ShdPnd in /proc/PID/status); only then
-  // is a second one a second signal rather than the same pending one.
+  // The FIFO counts as opened by the run only once $pid is sentemb: between fork and
+  // exec the child is still bash, holding the shell's descriptor 3 on the FIFO and
+  // ignoring SIGINT (a background job), so a signal sent then was lost and the test
+  // hung (seen once under ASan, where it waited 120 s). The first SIGINT has been taken
+  // by the signal watcher (sigwait) once it is no longer pending for the process (bit 2
+  // of ShdPnd in /proc/PID/status); only then is a second one a second signal rather
+  // than the same pending one.
   const std::string functions =
-      "fifo_open() { ls -l /proc/$pid/fd 2>/dev/null | grep -qF -- \"$1\"; }; "
+      "fifo_open() { [ \"$(readlink /proc/$pid/exe)\" = \"$(readlink -f " +
+      std::string(SENTEMB_BIN) +
+      ")\" ] && ls -l /proc/$pid/fd 2>/dev/null | grep -qF -- \"$1\"; }; "
       "sigint_taken() { local p; p=$(grep ^ShdPnd: /proc/$pid/status | cut -f2); "
       "[ -n \"$p\" ] && (( (0x$p & 2) == 0 )); }; ";
   const int rc = shell(
