@@ -201,7 +201,7 @@ int run(const sb::Flags& flags) {
   const std::string in = flags.str("index-in", "");
   const sentemb::VectorIndex index =
       in.empty() ? build_hnsw(flags, corpus, threads) : sentemb::VectorIndex::open(in);
-  if (index.size() != corpus.rows || index.meta().dim != corpus.dim)
+  if (!in.empty() && (index.size() != corpus.rows || index.meta().dim != corpus.dim))
     throw std::runtime_error(fmt::format("{} holds {} vectors of width {}, not these {} of {}", in,
                                          index.size(), index.meta().dim, corpus.rows, corpus.dim));
 

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -35,25 +37,15 @@ struct Options {
 };
 
 Options parse(int argc, char** argv) {
+  const sentemb::bench::Flags flags(argc, argv, 1);
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--port")
-      o.port = std::stoi(value);
-    else if (flag == "--sentences")
-      o.sentences = value;
-    else if (flag == "--clients")
-      o.clients = std::stoi(value);
-    else if (flag == "--per-request")
-      o.per_request = std::stoi(value);
-    else if (flag == "--seconds")
-      o.seconds = std::stod(value);
-    else if (flag == "--max-requests")
-      o.max_requests = std::stol(value);
-    else
-      throw std::invalid_argument("unknown option " + flag);
-  }
-  if (o.port <= 0 || o.sentences.empty() || o.clients < 1 || o.per_request < 1)
+  o.port = flags.integer("port", 0);
+  o.sentences = flags.required("sentences");
+  o.clients = flags.integer("clients", 1);
+  o.per_request = flags.integer("per-request", 1);
+  o.seconds = flags.real("seconds", 5);
+  o.max_requests = flags.integer("max-requests", 4000);
+  if (o.port <= 0 || o.clients < 1 || o.per_request < 1)
     throw std::invalid_argument(
         "usage: sentemb_serve_load --port P --sentences FILE [--clients N] [--per-request K] "
         "[--seconds S] [--max-requests M]");
